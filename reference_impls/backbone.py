@@ -1,0 +1,111 @@
+"""The pretrained backbone every method adapts: a TinyViT trained once on the "source" task.
+
+Prompt methods only make sense on a backbone whose features already mean something, so the
+package pretrains its tiny ViT on the bundled source task (data.py, 10 shape kinds) and caches
+the weights on disk. The first call trains (about a minute on two CPU cores); later calls load.
+
+Cache: $REFERENCE_IMPLS_CACHE, else ~/.cache/awesome-pa/. The file name carries a hash of the
+model config, the pretraining config and data.DATA_VERSION, so changing any of them retrains
+instead of silently loading stale weights. Writes are atomic (temp file + rename), so two
+processes pretraining at once cannot leave a torn file.
+
+    python -c "from reference_impls.backbone import pretrained_backbone; pretrained_backbone()"
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import Tensor, nn
+
+from .data import DATA_VERSION, load_task, normalize
+from .engine import evaluate, train
+from .tiny_vit import TinyViT
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    img_size: int = 32
+    patch_size: int = 4
+    embed_dim: int = 64
+    depth: int = 6
+    num_heads: int = 4
+    mlp_ratio: float = 4.0
+    num_classes: int = 10
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    steps: int = 400
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 0.05
+    seed: int = 0
+
+
+class _Normalized(nn.Module):
+    """Lets engine.train (which feeds images in [0, 1]) drive the bare ViT."""
+
+    def __init__(self, vit: TinyViT) -> None:
+        super().__init__()
+        self.vit = vit
+
+    def forward(self, images: Tensor) -> Tensor:
+        return self.vit(normalize(images))
+
+
+def cache_path(config: PretrainConfig, cache_dir: str | os.PathLike | None = None) -> Path:
+    root = Path(cache_dir or os.environ.get("REFERENCE_IMPLS_CACHE") or Path.home() / ".cache" / "awesome-pa")
+    key = json.dumps({"config": asdict(config), "data_version": DATA_VERSION}, sort_keys=True)
+    return root / f"tiny_vit_source_{hashlib.sha256(key.encode()).hexdigest()[:12]}.pt"
+
+
+def pretrain(config: PretrainConfig = PretrainConfig()) -> TinyViT:
+    """Train a TinyViT from scratch on the source task (CPU; deterministic for a fixed seed)."""
+    torch.manual_seed(config.seed)
+    vit = TinyViT(**asdict(config.model))
+    train(_Normalized(vit), load_task("source"), steps=config.steps, lr=config.lr,
+          batch_size=config.batch_size, seed=config.seed, weight_decay=config.weight_decay)
+    return vit.eval()
+
+
+def source_accuracy(vit: TinyViT, *, task: str = "source", device: str = "cpu") -> float:
+    """Accuracy of the pretrained head on a task with the source label space ("source", "shifted")."""
+    return evaluate(_Normalized(vit), load_task(task), device=device)
+
+
+def pretrained_backbone(
+    *,
+    device: str | torch.device = "cpu",
+    cache_dir: str | os.PathLike | None = None,
+    config: PretrainConfig = PretrainConfig(),
+) -> TinyViT:
+    """A fresh TinyViT with the cached source-pretrained weights, on `device`, in eval mode.
+
+    Each call returns a new module, so a method that mutates its copy cannot affect another.
+    Parameters keep requires_grad=True (full fine-tuning needs them); use freeze() for methods.
+    """
+    path = cache_path(config, cache_dir)
+    if path.exists():
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    else:
+        state = pretrain(config).state_dict()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
+            torch.save(state, tmp)
+        os.replace(tmp.name, path)
+    vit = TinyViT(**asdict(config.model))
+    vit.load_state_dict(state)
+    return vit.to(device).eval()
+
+
+def freeze(model: nn.Module) -> nn.Module:
+    """No gradients and eval mode (dropout off). Returns the same module."""
+    return model.requires_grad_(False).eval()

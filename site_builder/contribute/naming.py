@@ -1,0 +1,67 @@
+"""Names and ids: ASCII folding, surnames, and the paper id convention ``surname + year + word``."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Words skipped when picking the "first significant title word" of an id.
+STOPWORDS = frozenset(
+    "a an the on of for in to towards toward with and or via by from at as is are do does can "
+    "be into beyond over under about when what why how not no".split()
+)
+# Letters that NFKD does not split into base letter + accent.
+_EXTRA_FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE",
+                              "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "þ": "th", "ı": "i"})
+
+
+def ascii_fold(text: str) -> str:
+    """``"Müller-Łukasz"`` -> ``"Muller-Lukasz"``: accents dropped, other non-ASCII removed."""
+    text = unicodedata.normalize("NFKD", text.translate(_EXTRA_FOLDS))
+    return text.encode("ascii", "ignore").decode("ascii")
+
+
+def slug_word(text: str) -> str:
+    """Lowercase ASCII letters and digits only."""
+    return re.sub(r"[^a-z0-9]", "", ascii_fold(text).lower())
+
+
+def family_name(full_name: str) -> str:
+    """The family name of a "Given Family" name: its last word (``"Ser-Nam Lim"`` -> ``"Lim"``).
+
+    A source that knows the family name (Crossref, BibTeX) should be asked instead: this guess is
+    wrong for particles such as "van der".
+    """
+    words = full_name.replace(",", " ").split()
+    return words[-1] if words else ""
+
+
+def first_significant_word(title: str) -> str:
+    """The first title word that is not a stopword, as an id fragment (``"Test-Time ..."`` -> ``"test"``)."""
+    for raw in re.split(r"[\s:;,.!?()\[\]{}\"'/]+", title):
+        for part in re.split(r"[-–—_]+", raw):
+            word = slug_word(part)
+            if word and word not in STOPWORDS:
+                return word
+    return ""
+
+
+def make_paper_id(family: str, year: int, title: str) -> str:
+    """The id convention: ``jia`` + ``2022`` + ``visual`` -> ``jia2022visual``."""
+    surname = slug_word(family) or "anon"
+    if surname[0].isdigit():
+        surname = "x" + surname
+    return f"{surname}{year}{first_significant_word(title)}"[:64]
+
+
+def same_surname(a: str, b: str) -> bool:
+    """Family names equal after folding; also true when one is a word of the other (for names given
+    in a different order or with particles, e.g. "Han" and "Cheng Han")."""
+    fa, fb = slug_word(a), slug_word(b)
+    if not fa or not fb:
+        return False
+    if fa == fb:
+        return True
+    words_a = {slug_word(w) for w in re.split(r"[\s-]+", a)}
+    words_b = {slug_word(w) for w in re.split(r"[\s-]+", b)}
+    return fa in words_b or fb in words_a

@@ -1,0 +1,158 @@
+"""Cross-entry rules, one small ``check_*`` function each.
+
+A rule receives the :class:`LintContext` (every paper that passed the schema, its parsed document for
+line numbers, the taxonomy) and appends to ``ctx.problems``; nothing raises, so one run reports all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .knowledge_base import normalise_title
+from .models import FACETS, Paper, Taxonomy
+from .problems import ProblemList
+from .yaml_loader import LoadedDocument
+
+
+@dataclass
+class LintContext:
+    root: Path
+    taxonomy: Taxonomy
+    papers: list[tuple[Paper, LoadedDocument, Path]]
+    problems: ProblemList
+    taxonomy_doc: LoadedDocument | None = None
+    # (facet, category id) -> the field path of that category inside taxonomy.yaml, for line numbers
+    category_paths: dict[tuple[str, str], tuple[str | int, ...]] | None = None
+
+    def report(self, doc: LoadedDocument, path: tuple[str | int, ...], message: str, *, warning: bool = False) -> None:
+        field = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in path).replace(".[", "[") or "(entry)"
+        add = self.problems.warning if warning else self.problems.error
+        add(doc.path, doc.line_of(path), field, message)
+
+
+def _suggest(value: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def check_id_matches_file_name(ctx: LintContext) -> None:
+    for paper, doc, path in ctx.papers:
+        if paper.id != path.stem:
+            ctx.report(doc, ("id",), f"id {paper.id!r} must equal the file name: rename the file to {paper.id}.yaml "
+                       f"or set id: {path.stem}")
+
+
+def check_facet_ids(ctx: LintContext) -> None:
+    for facet in FACETS:
+        known = ctx.taxonomy.all_ids(facet)
+        for paper, doc, _ in ctx.papers:
+            for i, category_id in enumerate(getattr(paper, facet)):
+                if category_id not in known:
+                    ctx.report(doc, (facet, i), f"unknown {facet} category {category_id!r}{_suggest(category_id, known)} "
+                               f"(known: {', '.join(known)})")
+
+
+def check_venue(ctx: LintContext) -> None:
+    known = [v.id for v in ctx.taxonomy.venues]
+    for paper, doc, _ in ctx.papers:
+        if paper.venue not in known:
+            ctx.report(doc, ("venue",), f"unknown venue {paper.venue!r}{_suggest(paper.venue, known)}; "
+                       "add it to `venues` in taxonomy.yaml if it is new")
+
+
+def check_benchmarks(ctx: LintContext) -> None:
+    known = [b.id for b in ctx.taxonomy.benchmarks]
+    for paper, doc, _ in ctx.papers:
+        seen: dict[tuple[str, str, str, str], int] = {}
+        for i, result in enumerate(paper.results):
+            if result.benchmark not in known:
+                ctx.report(doc, ("results", i, "benchmark"),
+                           f"unknown benchmark {result.benchmark!r}{_suggest(result.benchmark, known)}")
+            key = (result.benchmark, result.method, result.backbone, result.pretraining)
+            if key in seen:
+                ctx.report(doc, ("results", i), f"the same benchmark, method, backbone and pretraining as "
+                           f"results[{seen[key]}]: keep one row")
+            seen.setdefault(key, i)
+
+
+def _check_unique(ctx: LintContext, field: str, key: Callable[[Paper], str | None], what: str) -> None:
+    first: dict[str, tuple[Paper, LoadedDocument]] = {}
+    for paper, doc, _ in ctx.papers:
+        value = key(paper)
+        if not value:
+            continue
+        if value in first:
+            other, other_doc = first[value]
+            ctx.report(doc, (field,), f"{what} already used by {other_doc.path} (id {other.id}): "
+                       "one paper, one file")
+        else:
+            first[value] = (paper, doc)
+
+
+def check_duplicate_arxiv(ctx: LintContext) -> None:
+    _check_unique(ctx, "arxiv", lambda p: p.arxiv, "the same arXiv id is")
+
+
+def check_duplicate_doi(ctx: LintContext) -> None:
+    _check_unique(ctx, "doi", lambda p: p.doi.lower() if p.doi else None, "the same DOI is")
+
+
+def check_duplicate_title(ctx: LintContext) -> None:
+    _check_unique(ctx, "title", lambda p: normalise_title(p.title), "the same (normalised) title is")
+
+
+_NEW_ARXIV = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
+
+
+def check_year_against_arxiv(ctx: LintContext) -> None:
+    """A paper cannot appear before its preprint, and a preprint's year is its arXiv year."""
+    for paper, doc, _ in ctx.papers:
+        match = _NEW_ARXIV.match(paper.arxiv or "")
+        if not match:
+            continue
+        arxiv_year = 2000 + int(match.group(1))
+        if paper.year < arxiv_year:
+            ctx.report(doc, ("year",), f"year {paper.year} is before the arXiv id {paper.arxiv} ({arxiv_year}): "
+                       "check the id belongs to this paper")
+        elif paper.venue == "arXiv" and paper.year != arxiv_year:
+            ctx.report(doc, ("year",), f"a preprint's year is its arXiv year ({arxiv_year}), not {paper.year}")
+
+
+def check_reference_impls(ctx: LintContext) -> None:
+    """Every method leaf names a module that exists. Before reference_impls/ exists at all, a warning."""
+    package = ctx.root / "reference_impls"
+    paths = ctx.category_paths or {}
+    for category, _ in ctx.taxonomy.facets["method"].walk():
+        if category.children:
+            continue
+        path = paths.get(("method", category.id), ())
+        line = ctx.taxonomy_doc.line_of(path + ("reference_impl",)) if ctx.taxonomy_doc else None
+        field = f"method.{category.id}.reference_impl"
+        if not category.reference_impl:
+            ctx.problems.error("taxonomy.yaml", line, field, "a method leaf must name its reference_impl module")
+        elif not (package / f"{category.reference_impl}.py").is_file():
+            message = f"module reference_impls/{category.reference_impl}.py does not exist"
+            add = ctx.problems.error if package.is_dir() else ctx.problems.warning
+            add("taxonomy.yaml", line, field, message)
+
+
+RULES: tuple[Callable[[LintContext], None], ...] = (
+    check_id_matches_file_name,
+    check_facet_ids,
+    check_venue,
+    check_benchmarks,
+    check_duplicate_arxiv,
+    check_duplicate_doi,
+    check_duplicate_title,
+    check_year_against_arxiv,
+    check_reference_impls,
+)
+
+
+def run_rules(ctx: LintContext) -> None:
+    for rule in RULES:
+        rule(ctx)

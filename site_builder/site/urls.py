@@ -1,0 +1,70 @@
+"""Where every generated page lives: its URL on the site and its Markdown file in the docs tree.
+
+The site uses directory URLs (``use_directory_urls: true``), so a page's URL is a folder ending in
+``/`` and ``papers/jia2022visual.md`` is served at ``papers/jia2022visual/``. Links inside the raw
+HTML of generated pages are not rewritten by MkDocs or Zensical, so they are written relative to the
+page that holds them with :func:`relative_url`; both builders then produce the same working links.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+HOME = ""
+ALL_PAPERS = "papers/"
+CATEGORIES = "categories/"
+LEADERBOARDS = "leaderboards/"
+TIMELINE = "timeline/"
+DOWNLOADS = "downloads/"
+CONTRIBUTING = "contributing/"
+ERRATA = "errata/"
+TAGS = "tags/"
+FEED = "feed.xml"
+BIBTEX_FILE = "downloads/papers.bib"
+JSON_FILE = "downloads/papers.json"
+
+
+def paper_url(paper_id: str) -> str:
+    return f"papers/{paper_id}/"
+
+
+def facet_url(facet: str) -> str:
+    return f"categories/{facet}/"
+
+
+def category_url(facet: str, category_id: str) -> str:
+    return f"categories/{facet}/{category_id}/"
+
+
+def leaderboard_url(benchmark_id: str) -> str:
+    return f"leaderboards/{benchmark_id}/"
+
+
+def docs_file(url: str) -> str:
+    """The file (relative to the docs folder) that MkDocs serves at ``url``.
+
+    Every page is a folder's ``index.md``, which is served at that folder's URL whatever the
+    builder; a static file (``feed.xml``, ``downloads/papers.bib``) is its own path.
+
+    >>> docs_file(""), docs_file("papers/"), docs_file("papers/x/"), docs_file("feed.xml")
+    ('index.md', 'papers/index.md', 'papers/x/index.md', 'feed.xml')
+    """
+    return url + "index.md" if url == "" or url.endswith("/") else url
+
+
+def relative_url(from_url: str, to_url: str) -> str:
+    """The link from the page at ``from_url`` to ``to_url`` (both site-relative, as above).
+
+    >>> relative_url("papers/a/", "categories/method/vp/")
+    '../../categories/method/vp/'
+    >>> relative_url("", "papers/a/"), relative_url("papers/a/", "")
+    ('papers/a/', '../../')
+    >>> relative_url("papers/a/", "downloads/papers.bib")
+    '../../downloads/papers.bib'
+    """
+    base = from_url.rstrip("/") or "."
+    target = to_url.rstrip("/") or "."
+    rel = posixpath.relpath(target, base)
+    if to_url == "" or to_url.endswith("/"):
+        rel = "./" if rel == "." else rel + "/"
+    return rel

@@ -1,0 +1,164 @@
+"""Strict YAML loading that keeps line numbers.
+
+PyYAML's safe loader accepts things that are mistakes in a data file: a key written twice (the last
+one silently wins), anchors and aliases (values copied from elsewhere in the file, invisible to a
+reviewer), and plain scalars that YAML 1.1 turns into other types (``no`` becomes ``False``,
+``2101.10010`` becomes ``2101.1001``). Here the C parser composes the node tree (fast) and a small
+walker builds plain Python values, refusing duplicate keys and aliases and remembering, for every
+field path, the line it is on and how a scalar was written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+try:  # the C parser is much faster; fall back to the pure-Python one where libyaml is missing
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_FILE_BYTES = 256 * 1024
+
+FieldPath = tuple[str | int, ...]
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+# A character that can start an anchor (&) or alias (*) in YAML syntax, after a separator.
+_ANCHOR_HINT = re.compile(r"(?:^|[\s\[{,:\-?])[&*][^\s&*]", re.MULTILINE)
+
+
+@dataclass
+class LoadedDocument:
+    """A parsed file: its data, the line of every field path, and how scalars were written."""
+
+    path: str
+    data: Any
+    lines: dict[FieldPath, int] = field(default_factory=dict)
+    # For plain (unquoted) scalars that YAML resolved to a non-string type: the text as written.
+    plain_text: dict[FieldPath, tuple[str, str]] = field(default_factory=dict)
+
+    def line_of(self, path: FieldPath) -> int | None:
+        """The line of ``path``, or of its nearest ancestor that has one."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get((), 1)
+
+
+class YamlLoadError(Exception):
+    def __init__(self, line: int | None, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+_constructor = yaml.SafeLoader("")  # only used to turn scalar nodes into Python values
+
+
+def _construct_scalar(node: yaml.ScalarNode) -> Any:
+    if node.tag == _STR_TAG:
+        return node.value
+    # Call the tag's constructor directly: construct_object() would memoise every node it sees.
+    construct = _constructor.yaml_constructors.get(node.tag)
+    if construct is None:
+        raise YamlLoadError(node.start_mark.line + 1, f"unsupported tag {node.tag!r}")
+    return construct(_constructor, node)
+
+
+class _Walker:
+    def __init__(self, doc: LoadedDocument):
+        self.doc = doc
+        self.seen: set[int] = set()
+
+    def walk(self, node: yaml.Node, path: FieldPath) -> Any:
+        # An alias makes the composer hand back the very node object it already returned once.
+        if id(node) in self.seen:
+            raise YamlLoadError(
+                node.start_mark.line + 1,
+                "anchors and aliases (&name / *name) are not allowed: write the value out",
+            )
+        self.seen.add(id(node))
+        self.doc.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            if node.tag != _MAP_TAG:
+                raise YamlLoadError(node.start_mark.line + 1, f"unsupported tag {node.tag!r}")
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                    raise YamlLoadError(
+                        key_node.start_mark.line + 1, "keys must be plain names (no merge keys or complex keys)"
+                    )
+                key = _construct_scalar(key_node)
+                if key in result:
+                    first = self.doc.lines.get(path + (key,))
+                    raise YamlLoadError(
+                        key_node.start_mark.line + 1,
+                        f"duplicate key {key!r} (first given on line {first}): keep one",
+                    )
+                self.doc.lines[path + (key,)] = key_node.start_mark.line + 1
+                result[key] = self.walk(value_node, path + (key,))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != _SEQ_TAG:
+                raise YamlLoadError(node.start_mark.line + 1, f"unsupported tag {node.tag!r}")
+            return [self.walk(item, path + (i,)) for i, item in enumerate(node.value)]
+        value = _construct_scalar(node)
+        if node.style is None and node.tag != _STR_TAG:
+            self.doc.plain_text[path] = (node.tag.rsplit(":", 1)[-1], node.value)
+        return value
+
+
+def _check_no_anchors(text: str) -> None:
+    """Reject anchors even when never aliased. A regex finds candidates; the parser confirms."""
+    if not _ANCHOR_HINT.search(text):
+        return
+    for event in yaml.parse(text, Loader=_Loader):
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            raise YamlLoadError(
+                event.start_mark.line + 1,
+                f"anchors and aliases (&{anchor} / *{anchor}) are not allowed: write the value out",
+            )
+
+
+def parse_yaml_text(text: str, path: str) -> LoadedDocument:
+    """Parse one YAML document strictly. Raises :class:`YamlLoadError` with a line number."""
+    doc = LoadedDocument(path=path, data=None)
+    try:
+        _check_no_anchors(text)
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or "invalid YAML"
+        context = f" ({exc.context})" if exc.context else ""
+        raise YamlLoadError(line, f"YAML syntax error: {problem}{context}") from None
+    except yaml.YAMLError as exc:
+        raise YamlLoadError(None, f"YAML syntax error: {exc}") from None
+    if node is None:
+        return doc
+    doc.data = _Walker(doc).walk(node, ())
+    return doc
+
+
+def load_yaml_file(path: Path, display_path: str | None = None) -> LoadedDocument:
+    """Read and parse a file: size limit and UTF-8 are checked before YAML sees a byte."""
+    shown = display_path or str(path)
+    raw = path.read_bytes()
+    if len(raw) > MAX_FILE_BYTES:
+        raise YamlLoadError(None, f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,} (256 KiB)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise YamlLoadError(line, f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}): save it as UTF-8") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return parse_yaml_text(text, shown)
