@@ -46,6 +46,16 @@ def check_id_matches_file_name(ctx: LintContext) -> None:
                        f"or set id: {path.stem}")
 
 
+SCHEMA_COMMENT = "# yaml-language-server: $schema=../schema/paper.schema.json"
+
+
+def check_schema_comment(ctx: LintContext) -> None:
+    """The first line points editors (VS Code's YAML extension and others) at the JSON Schema."""
+    for _, doc, _ in ctx.papers:
+        if doc.first_line.strip() != SCHEMA_COMMENT:
+            ctx.problems.error(doc.path, 1, "(file)", f"the first line must be: {SCHEMA_COMMENT}")
+
+
 def check_facet_ids(ctx: LintContext) -> None:
     for facet in FACETS:
         known = ctx.taxonomy.all_ids(facet)
@@ -60,8 +70,8 @@ def check_venue(ctx: LintContext) -> None:
     known = [v.id for v in ctx.taxonomy.venues]
     for paper, doc, _ in ctx.papers:
         if paper.venue not in known:
-            ctx.report(doc, ("venue",), f"unknown venue {paper.venue!r}{_suggest(paper.venue, known)}; "
-                       "add it to `venues` in taxonomy.yaml if it is new")
+            ctx.report(doc, ("venue",), f"unknown venue {paper.venue!r}{_suggest(paper.venue, known)} "
+                       "(a new venue must be added to `venues` in taxonomy.yaml)")
 
 
 def check_benchmarks(ctx: LintContext) -> None:
@@ -142,6 +152,7 @@ def check_reference_impls(ctx: LintContext) -> None:
 
 RULES: tuple[Callable[[LintContext], None], ...] = (
     check_id_matches_file_name,
+    check_schema_comment,
     check_facet_ids,
     check_venue,
     check_benchmarks,

@@ -72,7 +72,9 @@ class CodeLink(_Strict):
 
 class Result(_Strict):
     benchmark: str = Field(description="An id from `benchmarks` in taxonomy.yaml.")
-    value: float = Field(description="The number exactly as printed in the paper, in the benchmark's metric.")
+    value: float = Field(
+        allow_inf_nan=False, description="The number exactly as printed in the paper, in the benchmark's metric."
+    )
     method: str = Field(min_length=1, description="The row's name in the paper, e.g. VPT-Deep.")
     backbone: str = Field(min_length=1, description="The backbone, e.g. ViT-B/16.")
     pretraining: str = Field(min_length=1, description="The pretraining, e.g. ImageNet-21k supervised.")

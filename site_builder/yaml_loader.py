@@ -42,6 +42,7 @@ class LoadedDocument:
     lines: dict[FieldPath, int] = field(default_factory=dict)
     # For plain (unquoted) scalars that YAML resolved to a non-string type: the text as written.
     plain_text: dict[FieldPath, tuple[str, str]] = field(default_factory=dict)
+    first_line: str = ""
 
     def line_of(self, path: FieldPath) -> int | None:
         """The line of ``path``, or of its nearest ancestor that has one."""
@@ -69,7 +70,12 @@ def _construct_scalar(node: yaml.ScalarNode) -> Any:
     construct = _constructor.yaml_constructors.get(node.tag)
     if construct is None:
         raise YamlLoadError(node.start_mark.line + 1, f"unsupported tag {node.tag!r}")
-    return construct(_constructor, node)
+    try:
+        return construct(_constructor, node)
+    except (ValueError, yaml.YAMLError):  # e.g. the date 2024-13-45, or `!!int abc`
+        raise YamlLoadError(
+            node.start_mark.line + 1, f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}: quote it"
+        ) from None
 
 
 class _Walker:
@@ -96,6 +102,11 @@ class _Walker:
                         key_node.start_mark.line + 1, "keys must be plain names (no merge keys or complex keys)"
                     )
                 key = _construct_scalar(key_node)
+                if not isinstance(key, str):
+                    raise YamlLoadError(
+                        key_node.start_mark.line + 1, f"key {key_node.value!r} is not a field name (YAML read it as "
+                        f"{type(key).__name__})",
+                    )
                 if key in result:
                     first = self.doc.lines.get(path + (key,))
                     raise YamlLoadError(
@@ -110,7 +121,8 @@ class _Walker:
                 raise YamlLoadError(node.start_mark.line + 1, f"unsupported tag {node.tag!r}")
             return [self.walk(item, path + (i,)) for i, item in enumerate(node.value)]
         value = _construct_scalar(node)
-        if node.style is None and node.tag != _STR_TAG:
+        # plain style is None for the pure-Python parser and '' for the C one
+        if not node.style and node.tag != _STR_TAG:
             self.doc.plain_text[path] = (node.tag.rsplit(":", 1)[-1], node.value)
         return value
 
@@ -130,7 +142,7 @@ def _check_no_anchors(text: str) -> None:
 
 def parse_yaml_text(text: str, path: str) -> LoadedDocument:
     """Parse one YAML document strictly. Raises :class:`YamlLoadError` with a line number."""
-    doc = LoadedDocument(path=path, data=None)
+    doc = LoadedDocument(path=path, data=None, first_line=text.split("\n", 1)[0].rstrip("\r"))
     try:
         _check_no_anchors(text)
         node = yaml.compose(text, Loader=_Loader)
@@ -140,8 +152,14 @@ def parse_yaml_text(text: str, path: str) -> LoadedDocument:
         problem = exc.problem or "invalid YAML"
         context = f" ({exc.context})" if exc.context else ""
         raise YamlLoadError(line, f"YAML syntax error: {problem}{context}") from None
+    except yaml.reader.ReaderError as exc:  # a control character; the C reader counts bytes
+        before = text.encode("utf-8")[: exc.position] if _Loader is not yaml.SafeLoader else text[: exc.position]
+        line = len(before.splitlines()) or 1
+        raise YamlLoadError(
+            line, f"character U+{exc.character:04X} is not allowed in YAML ({exc.reason}): remove it"
+        ) from None
     except yaml.YAMLError as exc:
-        raise YamlLoadError(None, f"YAML syntax error: {exc}") from None
+        raise YamlLoadError(None, f"YAML syntax error: {' '.join(str(exc).split())}") from None
     if node is None:
         return doc
     doc.data = _Walker(doc).walk(node, ())
@@ -153,7 +171,7 @@ def load_yaml_file(path: Path, display_path: str | None = None) -> LoadedDocumen
     shown = display_path or str(path)
     raw = path.read_bytes()
     if len(raw) > MAX_FILE_BYTES:
-        raise YamlLoadError(None, f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,} (256 KiB)")
+        raise YamlLoadError(1, f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,} (256 KiB)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

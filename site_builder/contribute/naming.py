@@ -6,10 +6,8 @@ import re
 import unicodedata
 
 # Words skipped when picking the "first significant title word" of an id.
-STOPWORDS = frozenset(
-    "a an the on of for in to towards toward with and or via by from at as is are do does can "
-    "be into beyond over under about when what why how not no".split()
-)
+# Only articles and short prepositions: the corpus keeps "towards", "when", "what", "do" (kim2023do).
+STOPWORDS = frozenset("a an the on of for in to with and or via by from at as into".split())
 # Letters that NFKD does not split into base letter + accent.
 _EXTRA_FOLDS = str.maketrans({"ß": "ss", "æ": "ae", "Æ": "AE", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "OE",
                               "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "þ": "th", "ı": "i"})
@@ -39,9 +37,13 @@ def family_name(full_name: str) -> str:
 def first_significant_word(title: str) -> str:
     """The first title word that is not a stopword, as an id fragment (``"Test-Time ..."`` -> ``"test"``)."""
     for raw in re.split(r"[\s:;,.!?()\[\]{}\"'/]+", title):
-        for part in re.split(r"[-–—_]+", raw):
-            word = slug_word(part)
-            if word and word not in STOPWORDS:
+        parts = [slug_word(p) for p in re.split(r"[-–—_]+", raw)]
+        parts = [p for p in parts if p]
+        # A one-letter prefix belongs to the name: "S-Prompts" -> "sprompts", "C-TPT" -> "ctpt".
+        while len(parts) > 1 and len(parts[0]) == 1 and parts[0] not in STOPWORDS:
+            parts[:2] = [parts[0] + parts[1]]
+        for word in parts:
+            if word not in STOPWORDS:
                 return word
     return ""
 

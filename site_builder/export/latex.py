@@ -64,7 +64,8 @@ def author_field(names: list[str]) -> str:
 def parse_author_field(field: str) -> list[str]:
     names = []
     for raw in split_authors(field):
-        if raw.startswith("{") and raw.endswith("}") and " and " in raw:
+        # escaped text never starts with a bare brace: one there is author_field's protection
+        if raw.startswith("{") and raw.endswith("}"):
             raw = raw[1:-1]
         names.append(latex_unescape(raw))
     return names

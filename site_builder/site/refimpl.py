@@ -1,0 +1,175 @@
+"""What a method category's page says about its reference implementation.
+
+For a category whose ``reference_impl`` is ``vpt_learnable`` the page shows the module
+(``reference_impls/vpt_learnable.py``), the commands that run it and the figures measured by
+``python -m reference_impls bench --json``. Nothing here imports torch: the runner names are read from
+the module's ``RUNNERS = {"name": run_name, ...}`` literal with :mod:`ast` (importing the module is the
+fallback when that literal is built dynamically), and the figures from the bench JSON file.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Where `python -m reference_impls bench --json PATH` output is looked for, first match wins.
+BENCH_JSON_CANDIDATES = (
+    "reference_impls/bench.json",
+    "benchmarks/reference_impls.json",
+    "benchmarks/results/reference_impls.json",
+)
+BASELINES = ("linear-probe", "full-finetune")
+
+
+@dataclass(frozen=True)
+class BenchFigure:
+    """One measured row of the bench table."""
+
+    name: str
+    accuracy: float | None
+    trainable_params: int | None
+    trainable_percent: float | None
+    seconds: float | None
+    device: str | None
+
+    @property
+    def accuracy_text(self) -> str:
+        return "" if self.accuracy is None else f"{100 * self.accuracy:.1f}%"
+
+    @property
+    def params_text(self) -> str:
+        if self.trainable_params is None:
+            return ""
+        pct = "" if self.trainable_percent is None else f" ({self.trainable_percent:.2f}%)"
+        return f"{self.trainable_params:,}{pct}"
+
+    @property
+    def seconds_text(self) -> str:
+        return "" if self.seconds is None else f"{self.seconds:.1f} s"
+
+
+@dataclass(frozen=True)
+class ReferenceImpl:
+    module: str
+    path: str  # relative to the repository root, with forward slashes
+    exists: bool
+    runners: tuple[str, ...]
+    figures: tuple[BenchFigure, ...]  # rows of this module's runners, in runner order
+    baselines: tuple[BenchFigure, ...]
+    bench_file: str | None  # the bench JSON that was read, relative to the root
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        return tuple(f"python -m reference_impls run {name}" for name in self.runners)
+
+
+def runner_names(root: Path, module: str) -> tuple[str, ...]:
+    """The names ``python -m reference_impls run`` accepts for this module, in source order."""
+    source = root / "reference_impls" / f"{module}.py"
+    names = _runners_from_source(source) if source.is_file() else None
+    if names is None:
+        names = _runners_from_import(module)
+    return names or (module,)
+
+
+def _runners_from_source(path: Path) -> tuple[str, ...] | None:
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) else [])
+        if any(isinstance(t, ast.Name) and t.id == "RUNNERS" for t in targets):
+            value = node.value
+            if isinstance(value, ast.Dict) and all(
+                isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys
+            ):
+                return tuple(k.value for k in value.keys)  # type: ignore[union-attr]
+            return None
+    return None
+
+
+def _runners_from_import(module: str) -> tuple[str, ...] | None:
+    try:
+        runners = getattr(importlib.import_module(f"reference_impls.{module}"), "RUNNERS", None)
+    except Exception:  # noqa: BLE001 - torch missing or a broken module: fall back to the module name
+        return None
+    return tuple(runners) if isinstance(runners, dict) else None
+
+
+def find_bench_json(root: Path) -> Path | None:
+    for candidate in BENCH_JSON_CANDIDATES:
+        path = root / candidate
+        if path.is_file():
+            return path
+    return None
+
+
+def load_bench(root: Path) -> tuple[dict[str, BenchFigure], str | None]:
+    """Measured figures by runner name, and the file they came from (``{}, None`` when absent).
+
+    Accepted shapes: a list of rows, ``{"results": [rows]}`` (or ``rows``/``runs``), or a mapping
+    ``name -> row``; a row carries the fields of ``reference_impls.engine.RunResult``.
+    """
+    path = find_bench_json(root)
+    if path is None:
+        return {}, None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}, None
+    rows: list[Any]
+    if isinstance(data, dict):
+        listed = next((data[k] for k in ("results", "rows", "runs") if isinstance(data.get(k), list)), None)
+        rows = listed if listed is not None else [
+            {"name": k, **v} for k, v in data.items() if isinstance(v, dict)
+        ]
+    elif isinstance(data, list):
+        rows = data
+    else:
+        rows = []
+    device = data.get("device") if isinstance(data, dict) and isinstance(data.get("device"), str) else None
+    figures: dict[str, BenchFigure] = {}
+    for row in rows:
+        if isinstance(row, dict) and isinstance(row.get("name"), str):
+            figures[row["name"]] = BenchFigure(
+                name=row["name"],
+                accuracy=_number(row.get("accuracy")),
+                trainable_params=_integer(row.get("trainable_params")),
+                trainable_percent=_number(row.get("trainable_percent")),
+                seconds=_number(row.get("seconds")),
+                device=row.get("device") if isinstance(row.get("device"), str) else device,
+            )
+    return figures, str(path.relative_to(root).as_posix())
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _integer(value: Any) -> int | None:
+    number = _number(value)
+    return None if number is None else int(number)
+
+
+def reference_impl(root: Path, module: str, bench: tuple[dict[str, BenchFigure], str | None]) -> ReferenceImpl:
+    figures, bench_file = bench
+    runners = runner_names(root, module)
+    path = f"reference_impls/{module}.py"
+    return ReferenceImpl(
+        module=module,
+        path=path,
+        exists=(root / path).is_file(),
+        runners=runners,
+        figures=tuple(figures[n] for n in runners if n in figures),
+        baselines=tuple(figures[n] for n in BASELINES if n in figures),
+        bench_file=bench_file,
+    )
