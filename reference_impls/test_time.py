@@ -37,8 +37,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .engine import RunResult, count_parameters, evaluate, resolve_device
 from .data import Task, load_task
+from .engine import RunResult, count_parameters, evaluate, resolve_device
 from .vp_learnable import PadPrompter, PromptedClassifier, input_size
 
 
@@ -106,7 +106,7 @@ class TestTimePromptTuner:
     @torch.no_grad()
     def reset(self) -> None:
         """Back to the prompt and optimiser state of construction time (TPT's model.reset())."""
-        for p, p0 in zip(self.params, self.initial):
+        for p, p0 in zip(self.params, self.initial, strict=True):
             p.copy_(p0)
         self.optimizer.load_state_dict(copy.deepcopy(self.initial_optimizer_state))
 

@@ -37,6 +37,7 @@ Departures from the paper:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -136,10 +137,24 @@ def _perturbation(n: int, kind: str, gen: torch.Generator) -> Tensor:
 
 
 @torch.no_grad()
+def spsa_gradient(loss_at: Callable[[Tensor], Tensor], w: Tensor, c_k: float, *, num_perturbations: int,
+                  kind: str, generator: torch.Generator) -> tuple[Tensor, float]:
+    """Average of two-sided SPSA estimates; 2 * num_perturbations calls of loss_at. Also returns
+    the mean perturbed loss (for logging)."""
+    g_hat, mean_loss = torch.zeros_like(w), 0.0
+    for _ in range(num_perturbations):
+        d = _perturbation(w.numel(), kind, generator).to(w)
+        loss_plus, loss_minus = loss_at(w + c_k * d), loss_at(w - c_k * d)
+        g_hat += (loss_plus - loss_minus) / (2 * c_k * d)
+        mean_loss += 0.5 * (loss_plus + loss_minus).item() / num_perturbations
+    return g_hat / num_perturbations, mean_loss
+
+
+@torch.no_grad()
 def train_spsa_gc(model: PromptedClassifier, task: Task, *, config: SPSAConfig = SPSAConfig(),
                   device: str | torch.device = "cpu", seed: int = 0) -> list[float]:
     """SPSA with gradient correction on the trainable parameters of `model`, using forward passes
-    only; returns the mean of the two perturbed losses at every step."""
+    only; returns the mean perturbed loss of every step."""
     device = resolve_device(device)
     model.to(device).train()
     params = [p for p in model.parameters() if p.requires_grad]
@@ -154,19 +169,17 @@ def train_spsa_gc(model: PromptedClassifier, task: Task, *, config: SPSAConfig =
         c_k = config.c / (k + 1) ** config.gamma
         idx = torch.randint(0, len(y_all), (config.batch_size,), generator=gen)
         x, y = x_all[idx].to(device), y_all[idx].to(device)
-        g_hat = torch.zeros_like(w)
-        for _ in range(config.num_perturbations):
-            d = _perturbation(w.numel(), config.perturbation, gen).to(device)
-            vector_to_parameters(w + c_k * d, params)
-            loss_plus = F.cross_entropy(model(x), y)
-            vector_to_parameters(w - c_k * d, params)
-            loss_minus = F.cross_entropy(model(x), y)
-            g_hat += (loss_plus - loss_minus) / (2 * c_k * d)
-        g_hat /= config.num_perturbations
+
+        def loss_at(v: Tensor, x: Tensor = x, y: Tensor = y) -> Tensor:
+            vector_to_parameters(v, params)  # write the candidate weights into the coordinator
+            return F.cross_entropy(model(x), y)
+
+        g_hat, loss = spsa_gradient(loss_at, w, c_k, num_perturbations=config.num_perturbations,
+                                    kind=config.perturbation, generator=gen)
         momentum = g_hat if k == 0 else config.momentum * momentum + g_hat
         w = w - a_k * (g_hat + config.momentum * momentum)  # look-ahead along the momentum
         vector_to_parameters(w, params)
-        losses.append(0.5 * (loss_plus + loss_minus).item())
+        losses.append(loss)
     return losses
 
 

@@ -119,17 +119,21 @@ _NEW_ARXIV = re.compile(r"^(\d{2})(\d{2})\.\d{4,5}$")
 
 
 def check_year_against_arxiv(ctx: LintContext) -> None:
-    """A paper cannot appear before its preprint, and a preprint's year is its arXiv year."""
+    """A preprint's year is its arXiv year; a published paper's year is at most one year before it.
+
+    The grace year allows a paper presented in December and first posted in January; the same rule
+    is used by `verify` against the live arXiv metadata.
+    """
     for paper, doc, _ in ctx.papers:
         match = _NEW_ARXIV.match(paper.arxiv or "")
         if not match:
             continue
         arxiv_year = 2000 + int(match.group(1))
-        if paper.year < arxiv_year:
-            ctx.report(doc, ("year",), f"year {paper.year} is before the arXiv id {paper.arxiv} ({arxiv_year}): "
-                       "check the id belongs to this paper")
-        elif paper.venue == "arXiv" and paper.year != arxiv_year:
+        if paper.venue == "arXiv" and paper.year != arxiv_year:
             ctx.report(doc, ("year",), f"a preprint's year is its arXiv year ({arxiv_year}), not {paper.year}")
+        elif arxiv_year > paper.year + 1:
+            ctx.report(doc, ("year",), f"year {paper.year} is more than a year before the arXiv id {paper.arxiv} "
+                       f"({arxiv_year}): check the id belongs to this paper")
 
 
 def check_reference_impls(ctx: LintContext) -> None:

@@ -13,7 +13,7 @@ import re
 from typing import Annotated, Iterator, Literal
 from urllib.parse import urlparse
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 FACETS: tuple[str, ...] = ("method", "tasks", "domains", "settings", "trust")
 
@@ -109,7 +109,9 @@ class Paper(_Strict):
         "method", description="method, survey, benchmark or analysis."
     )
     method: list[str] = Field(
-        default_factory=list, description="Ids of facet `method` (required for kind: method)."
+        default_factory=list,
+        validate_default=True,  # so that a missing `method` is reported at its own field
+        description="Ids of facet `method` (required for kind: method).",
     )
     tasks: list[str] = Field(default_factory=list, description="Ids of facet `tasks`.")
     domains: list[str] = Field(default_factory=list, description="Ids of facet `domains`.")
@@ -135,6 +137,14 @@ class Paper(_Strict):
         if len(set(authors)) != len(authors):
             raise ValueError("an author is listed twice")
         return authors
+
+    @field_validator("method")
+    @classmethod
+    def _method_required(cls, ids: list[str], info: ValidationInfo) -> list[str]:
+        # `kind` is declared before `method`, so it is already in info.data when it was valid
+        if info.data.get("kind", "method") == "method" and not ids:
+            raise ValueError("required for kind: method, e.g. method: [vpt-learnable]")
+        return ids
 
     @field_validator("summary")
     @classmethod
@@ -164,8 +174,6 @@ class Paper(_Strict):
     def _whole_entry(self) -> Paper:
         if not (self.arxiv or self.doi or self.url):
             raise ValueError("needs at least one of `arxiv`, `doi` or `url`")
-        if self.kind == "method" and not self.method:
-            raise ValueError("`method` is required for kind: method (e.g. method: [vpt-learnable])")
         return self
 
     # --- derived values used by the exporters -------------------------------------------------

@@ -24,9 +24,10 @@ def default_cache_dir() -> Path:
 
 
 class DiskCache:
-    def __init__(self, folder: Path, *, enabled: bool = True):
-        self.folder = folder
-        self.enabled = enabled
+    def __init__(self, folder: Path | None, *, enabled: bool = True, refresh: bool = False):
+        self.folder = folder or Path()
+        self.enabled = enabled and folder is not None
+        self.refresh = refresh  # write new answers but never read old ones
 
     def _path(self, key: str) -> Path:
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
@@ -34,7 +35,7 @@ class DiskCache:
 
     def get(self, key: str, max_age: float) -> dict[str, Any] | None:
         """The record stored under ``key`` if it is younger than ``max_age`` seconds."""
-        if not self.enabled or max_age <= 0:
+        if not self.enabled or self.refresh or max_age <= 0:
             return None
         try:
             record = json.loads(self._path(key).read_text(encoding="utf-8"))

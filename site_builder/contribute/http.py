@@ -20,8 +20,10 @@ import email.utils
 import os
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -58,7 +60,7 @@ class HttpSettings:
     default_delay: float = 0.0  # seconds between requests to any other host
     metadata_ttl: float = 30 * DAY  # how long fetched metadata is reused
     contact: str = ""  # an e-mail address for the User-Agent and Crossref's mailto
-    cache_dir: Any = None  # a Path; None means no disk cache
+    cache_dir: Path | None = None  # None: no disk cache
     arxiv_api: str = "https://export.arxiv.org/api/query"
     crossref_api: str = "https://api.crossref.org"
     arxiv_abs: str = "https://arxiv.org/abs/"
@@ -173,12 +175,14 @@ class HttpClient:
     """Thread-safe: one ``requests.Session`` per thread, one shared pacer and cache."""
 
     def __init__(self, settings: HttpSettings | None = None, *, sleep: Callable[[float], None] = time.sleep,
-                 use_cache: bool = True):
+                 refresh: bool = False):
         self.settings = settings or HttpSettings.from_env()
-        self.cache = DiskCache(self.settings.cache_dir, enabled=use_cache and self.settings.cache_dir is not None)
+        self.cache = DiskCache(self.settings.cache_dir, refresh=refresh)
         self._sleep = sleep
         self._pacer = HostPacer(sleep)
         self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
 
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
@@ -186,7 +190,22 @@ class HttpClient:
             session = requests.Session()
             session.headers["User-Agent"] = self.settings.user_agent
             self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
         return session
+
+    def close(self) -> None:
+        """Close every thread's session (and so its pooled connections)."""
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def get(self, url: str, **kwargs: Any) -> Response:
         return self.request("GET", url, **kwargs)

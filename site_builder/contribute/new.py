@@ -42,9 +42,9 @@ def _venue_and_year(primary: SourceRecord, taxonomy: Taxonomy) -> tuple[str, int
     if primary.source == "Crossref":
         year = primary.year
         year_note = "year of the published version (Crossref): check it is the venue's year"
-    else:
-        year = (year_in(text) if guess else None) or primary.year
-        year_note = ("from the journal_ref: check it" if year != primary.year
+    else:  # a journal_ref names the published version, and its year is the venue's
+        year = year_in(text) or primary.year
+        year_note = ("from the journal_ref: check it" if text and year_in(text)
                      else "year of the first arXiv version: use the venue's year once published")
     if guess:
         return guess, year, f'guessed from the {what} "{_short(text or "")}": check it', year_note

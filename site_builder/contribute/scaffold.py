@@ -35,11 +35,12 @@ class Draft:
     year_note: str = ""
     venue_note: str = ""
     source_note: str = ""  # where the facts came from, for the header comment
+    command: str = "new"  # the command that wrote the file, for the header comment
 
 
 def yaml_string(value: str) -> str:
     """A YAML scalar that reads back as exactly ``value``: plain when safe, else double-quoted."""
-    plain_ok = re.fullmatch(r"[A-Za-z(][^:#\"'{}\[\],&*!|>%@`\\]*", value) is not None and value == value.strip()
+    plain_ok = re.fullmatch(r"[A-Za-z0-9(][^:#\"'{}\[\],&*!|>%@`\\]*", value) is not None and value == value.strip()
     if plain_ok:
         try:
             if yaml.safe_load(value) == value:
@@ -59,7 +60,7 @@ def render_draft(draft: Draft, taxonomy: Taxonomy) -> str:
     methods = ", ".join(taxonomy.leaf_ids("method"))
     lines = [
         SCHEMA_LINE,
-        f"# Scaffolded by `python -m site_builder new` from {draft.source_note}.",
+        f"# Scaffolded by `python -m site_builder {draft.command}` from {draft.source_note}.",
         "# Check every fact against the paper, fill in `method` and `summary` (validate reports them until",
         "# you do), add categories and code, then delete these comments. Field reference: CONTRIBUTING.md.",
         _line(f"id: {draft.id}"),

@@ -10,7 +10,7 @@ conference to its workshop venue (ICCV -> ICCVW) when taxonomy.yaml has one.
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..models import Venue
 from .naming import ascii_fold

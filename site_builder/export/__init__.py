@@ -7,10 +7,16 @@ from pathlib import Path
 from typing import Callable
 
 from ..atomic import write_files_atomically
+from ..contribute.docs import render_contributing
 from ..knowledge_base import KnowledgeBase
 from .bibtex import render_bibtex
 from .json_export import render_json, render_schema
 from .readme import render_readme
+
+def _render_contributing(kb: KnowledgeBase) -> str:
+    """CONTRIBUTING.md is hand-written except its field reference, regenerated from the schema."""
+    return render_contributing((kb.root / "CONTRIBUTING.md").read_text(encoding="utf-8"), kb)
+
 
 # Output path (relative to the repository root) -> renderer. Every one is committed and checked.
 OUTPUTS: dict[str, Callable[[KnowledgeBase], str]] = {
@@ -18,6 +24,7 @@ OUTPUTS: dict[str, Callable[[KnowledgeBase], str]] = {
     "papers.bib": render_bibtex,
     "papers.json": render_json,
     "schema/paper.schema.json": render_schema,
+    "CONTRIBUTING.md": _render_contributing,
 }
 
 

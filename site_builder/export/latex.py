@@ -16,12 +16,13 @@ _ENCODE = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
 }
+_ENCODE_TABLE = str.maketrans(_ENCODE)
 _DECODE = {v: k for k, v in _ENCODE.items()}
 _DECODE_RE = re.compile("|".join(re.escape(k) for k in sorted(_DECODE, key=len, reverse=True)))
 
 
 def latex_escape(text: str) -> str:
-    return "".join(_ENCODE.get(ch, ch) for ch in text)
+    return text.translate(_ENCODE_TABLE)
 
 
 def latex_unescape(text: str) -> str:

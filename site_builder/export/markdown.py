@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_HTML_TABLE = str.maketrans(_HTML)
 # Inline specials of GitHub-flavoured Markdown. With [ and ] escaped no link can form, so ( ) ! need
 # nothing; # and + matter only at the start of a line, where escaped text never stands.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|$~])")
@@ -18,7 +19,7 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|$~])")
 def md_text(text: str) -> str:
     """Text safe to place anywhere inline, including inside a table cell."""
     one_line = " ".join(text.split())
-    html_safe = "".join(_HTML.get(ch, ch) for ch in one_line)
+    html_safe = one_line.translate(_HTML_TABLE)
     # ';' after an entity is not special; escape the rest with backslashes
     return _MARKDOWN_SPECIAL.sub(r"\\\1", html_safe)
 

@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..knowledge_base import KnowledgeBase
 from ..models import Category, Paper
+from ..site.refimpl import declared_runner_names
 from .bibtex import render_entry
 from .markdown import github_anchor, md_link, md_text, md_url, table
 
@@ -77,10 +78,14 @@ def _category_section(kb: KnowledgeBase, facet: str, category: Category, level: 
     papers = kb.papers_in(facet, category.id)
     text = md_text(category.description)
     if category.reference_impl:
+        module = category.reference_impl
+        names = declared_runner_names(kb.root, module)
+        runs = ", ".join(f"`python -m reference_impls run {name}`" for name in names) or (
+            "`python -m reference_impls list`"
+        )
         text += (
-            f"\n\nReference implementation: [`reference_impls/{category.reference_impl}.py`]"
-            f"({md_url(f'reference_impls/{category.reference_impl}.py')}), run it with "
-            f"`python -m reference_impls list` and `python -m reference_impls run <name>`."
+            f"\n\nReference implementation: [`reference_impls/{module}.py`]({md_url(f'reference_impls/{module}.py')})"
+            f"; run it with {runs}."
         )
     if category.children:
         section = Section(category.name, level, text, len(papers))

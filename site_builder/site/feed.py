@@ -27,7 +27,6 @@ def paper_timestamp(paper: Paper) -> str:
     match = _NEW_STYLE_ARXIV.match(paper.arxiv or "")
     if match and 1 <= int(match.group(2)) <= 12:
         year, month = 2000 + int(match.group(1)), int(match.group(2))
-        # The arXiv month can precede the venue year, never follow it by more than the id says.
         return f"{year:04d}-{month:02d}-01T00:00:00Z"
     return f"{paper.year:04d}-01-01T00:00:00Z"
 

@@ -68,6 +68,12 @@ class ReferenceImpl:
         return tuple(f"python -m reference_impls run {name}" for name in self.runners)
 
 
+def declared_runner_names(root: Path, module: str) -> tuple[str, ...]:
+    """The runner names written literally in the module's source (no import, so no torch needed)."""
+    source = root / "reference_impls" / f"{module}.py"
+    return (_runners_from_source(source) if source.is_file() else None) or ()
+
+
 def runner_names(root: Path, module: str) -> tuple[str, ...]:
     """The names ``python -m reference_impls run`` accepts for this module, in source order."""
     source = root / "reference_impls" / f"{module}.py"

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
 
 # Colour-blind-safe categorical palette (Tableau 10), readable on white and on Material's slate.
 SERIES_COLOURS = (
@@ -88,6 +89,7 @@ def taxonomy_diagram(root_label: str, columns: Sequence[DiagramColumn],
 
     svg = _el(None, "svg", xmlns=SVG_NS, viewBox=f"0 0 {_fmt(width)} {_fmt(height)}",
               width="100%", role="img", class_="pa-taxonomy-svg", aria_labelledby="pa-taxonomy-title")
+    svg.set("xmlns:xlink", XLINK_NS)
     _el(svg, "title", f"Taxonomy of {root_label}: {len(columns)} facets", id="pa-taxonomy-title")
 
     # Root box and the elbow connectors down to each facet header.
@@ -121,7 +123,10 @@ def taxonomy_diagram(root_label: str, columns: Sequence[DiagramColumn],
 
 def _node(svg: ET.Element, node: DiagramNode, *, x: float, y: float, w: float, h: float,
           link: Callable[[str], str], cls: str) -> None:
-    a = _el(svg, "a", href=link(node.url), class_=f"pa-node {cls}")
+    # xlink:href, not href: Material's instant navigation rewrites every element's `href` property
+    # after a page swap, and an SVG link's `href` property is read-only (a TypeError in the console).
+    a = _el(svg, "a", class_=f"pa-node {cls}")
+    a.set("xlink:href", link(node.url))
     _el(a, "title", node.tooltip or node.label)
     _el(a, "rect", x=x, y=y, width=w, height=h, rx=6, fill="#ffffff", stroke="#3f51b5",
         stroke_width=1.2)

@@ -1,0 +1,178 @@
+"""How the knowledge-base pipeline scales: validate + every export vs merely parsing the YAML.
+
+    python benchmarks/kb_scale.py                 # 1,000 and 10,000 synthetic papers
+    python benchmarks/kb_scale.py --sizes 500 --repeat 1
+
+For each size, synthetic paper files (about 1 KB each, 30% with reported results) are written to
+a temporary repository beside the real taxonomy.yaml. Two things are timed on the same files, best of
+``--repeat`` runs:
+
+- the pipeline: ``validate()`` (strict load, pydantic models, every lint rule, the KnowledgeBase) and
+  rendering all committed outputs in memory (README.md, papers.bib, papers.json, the JSON Schema);
+- the floor: reading the same files and ``yaml.load(text, Loader=yaml.CSafeLoader)`` on each.
+
+Target (DESIGN.md, "Performance targets"): the ratio pipeline / floor is at most 2.0 at 10,000
+papers. The script reports; it always exits 0 unless the pipeline finds errors in the synthetic data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from site_builder.export import OUTPUTS  # noqa: E402
+from site_builder.lint import SCHEMA_COMMENT  # noqa: E402
+from site_builder.load import validate  # noqa: E402
+from site_builder.models import SUMMARY_MAX, Taxonomy  # noqa: E402
+from site_builder.yaml_loader import load_yaml_file  # noqa: E402
+
+TARGET_RATIO = 2.0
+WORDS = ("visual prompt tuning frozen backbone token pixel learnable generated adaptation transformer efficient "
+         "robust few-shot segmentation detection medical remote sensing continual federated black-box test-time "
+         "zero-shot calibration fairness privacy domain generalisation parameter dense sparse hierarchical").split()
+GIVEN = ("Ada Bo Chen Dana Emil Farah Goro Hana Ivan Jia Kofi Lena Mei Nils Olga Pia Quan Rosa Sven Tomás Uma "
+         "Vera Wen Xiu Yara Zoë").split()
+FAMILY = ("Smith Jones Li Wang Zhang Müller García Kim Park Nguyễn Rossi Silva Tanaka Ivanova Okafor Haddad "
+          "Novak Dubois Kowalski Andersen").split()
+NAMES = [(given, family) for given in GIVEN for family in FAMILY]
+
+
+def synthetic_paper(i: int, rng: random.Random, taxonomy: Taxonomy) -> str:
+    """One paper file (the YAML text), roughly 1 KB, valid against the taxonomy and unique by id/arXiv/title."""
+    year = rng.randint(2019, 2025)
+    venue = rng.choice(taxonomy.venues)
+    arxiv_year = year if venue.kind == "preprint" else rng.randint(year - 1, year)
+    method = rng.sample(taxonomy.leaf_ids("method"), rng.randint(1, 2))
+    words = rng.sample(WORDS, 8)
+    summary = (f"A synthetic entry ({i}) about {' '.join(rng.sample(WORDS, 8))} that keeps the backbone frozen "
+               f"and learns a small prompt instead, then reports {' '.join(rng.sample(WORDS, 6))} on the usual "
+               "benchmarks; written only to measure the pipeline.")[:SUMMARY_MAX].strip()
+    lines = [
+        SCHEMA_COMMENT,
+        f"id: paper{i:05d}",
+        f"title: {' '.join(w.capitalize() for w in words)} {i}",
+        f"short_name: P{i}" if rng.random() < 0.5 else None,
+        "authors:",
+        *(f"  - {given} {family}" for given, family in rng.sample(NAMES, rng.randint(3, 9))),
+        f"year: {year}",
+        f"venue: {venue.id}",
+        f'arxiv: "{arxiv_year % 100:02d}{rng.randint(1, 12):02d}.{i:05d}"',
+        f"doi: 10.1234/synthetic.{i}" if rng.random() < 0.4 else None,
+        f"code:\n  - url: https://github.com/example/paper-{i}\n    official: true" if rng.random() < 0.6 else None,
+        "kind: method",
+        f"method: [{', '.join(method)}]",
+        f"tasks: [{', '.join(rng.sample(taxonomy.leaf_ids('tasks'), rng.randint(1, 2)))}]",
+        f"domains: [{rng.choice(taxonomy.leaf_ids('domains'))}]" if rng.random() < 0.3 else None,
+        f"settings: [{rng.choice(taxonomy.leaf_ids('settings'))}]" if rng.random() < 0.3 else None,
+        f"trust: [{rng.choice(taxonomy.leaf_ids('trust'))}]" if rng.random() < 0.1 else None,
+        "summary: >-",
+        *textwrap.wrap(summary, 96, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False),
+    ]
+    if rng.random() < 0.3:
+        lines.append("results:")
+        for benchmark in rng.sample([b.id for b in taxonomy.benchmarks], rng.randint(1, 4)):
+            lines += [
+                f"  - benchmark: {benchmark}",
+                f"    value: {rng.uniform(40, 95):.2f}",
+                f"    method: P{i}-Deep",
+                "    backbone: ViT-B/16",
+                "    pretraining: ImageNet-21k supervised",
+                f"    source: Table {rng.randint(1, 6)}",
+            ]
+    return "\n".join(line for line in lines if line is not None) + "\n"
+
+
+def make_repository(folder: Path, size: int, seed: int = 0) -> list[Path]:
+    shutil.copy(ROOT / "taxonomy.yaml", folder / "taxonomy.yaml")
+    taxonomy = Taxonomy.model_validate(load_yaml_file(folder / "taxonomy.yaml").data)
+    papers = folder / "papers"
+    papers.mkdir()
+    rng = random.Random(seed)
+    paths = []
+    for i in range(size):
+        path = papers / f"paper{i:05d}.yaml"
+        path.write_text(synthetic_paper(i, rng, taxonomy), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def parse_only(paths: list[Path]) -> None:
+    for path in paths:
+        yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+
+
+def pipeline(folder: Path) -> dict[str, float]:
+    """validate + render every output; returns the time of each stage."""
+    times = {}
+    start = time.perf_counter()
+    kb, problems = validate(folder)
+    times["validate"] = time.perf_counter() - start
+    if kb is None:
+        errors = [str(p) for p in problems if p.severity == "error"]
+        sys.exit("synthetic data has errors:\n" + "\n".join(errors[:20]))
+    for name, render in OUTPUTS.items():
+        start = time.perf_counter()
+        render(kb)
+        times[name] = time.perf_counter() - start
+    return times
+
+
+def best_of(repeat: int, run: Callable[[], object]) -> tuple[float, object]:
+    best, best_result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = run()
+        elapsed = time.perf_counter() - start
+        if elapsed < best:
+            best, best_result = elapsed, result
+    return best, best_result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs (default 3)")
+    args = parser.parse_args(argv)
+    if not hasattr(yaml, "CSafeLoader"):
+        print("PyYAML has no C loader (libyaml) here: the comparison would be meaningless.")
+        return 0
+
+    rows = []
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory(prefix="kb_scale_") as tmp:
+            folder = Path(tmp)
+            paths = make_repository(folder, size)
+            kbytes = sum(p.stat().st_size for p in paths) / 1024 / size
+            parse_only(paths)  # warm the page cache before either measurement
+            t_parse, _ = best_of(args.repeat, lambda paths=paths: parse_only(paths))
+            t_pipe, stages = best_of(args.repeat, lambda folder=folder: pipeline(folder))
+        rows.append((size, kbytes, t_pipe, t_parse, stages))
+
+    print(f"{'papers':>8} {'KB/file':>8} {'validate+export':>16} {'CSafeLoader parse':>18} {'ratio':>6}")
+    for size, kbytes, t_pipe, t_parse, _ in rows:
+        print(f"{size:>8,} {kbytes:>8.2f} {t_pipe:>15.3f}s {t_parse:>17.3f}s {t_pipe / t_parse:>6.2f}")
+    print("\nstages of the best pipeline run (s):")
+    names = list(rows[0][4])
+    print(f"{'papers':>8} " + " ".join(f"{n.split('/')[-1]:>17}" for n in names))
+    for size, _, _, _, stages in rows:
+        print(f"{size:>8,} " + " ".join(f"{stages[n]:>17.3f}" for n in names))
+    size, _, t_pipe, t_parse, _ = max(rows)
+    verdict = "met" if t_pipe / t_parse <= TARGET_RATIO else "MISSED"
+    print(f"\ntarget: ratio <= {TARGET_RATIO} at the largest size ({size:,}): {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""The contributor subcommands of ``python -m site_builder``: thin wrappers over this package.
+
+``add_subcommands(subparsers)`` adds ``new``, ``verify``, ``links`` and ``import-bib``; each sets
+``func(args) -> int``. A :class:`~.errors.ContributeError` becomes one ``error: ...`` line on stderr
+and exit status 1; problems in the data are printed as ``path:line: field: message``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..load import find_root
+from ..problems import Problem
+from .bib_import import import_bib
+from .errors import ContributeError
+from .files import replace_file
+from .http import HttpClient, HttpSettings
+from .links import render_report, run_link_check
+from .new import create_paper
+from .repository import Repository
+from .verify import verify
+
+ENV_HELP = ("Network settings come from the environment: SITE_BUILDER_MAILTO (your e-mail, sent to "
+            "Crossref and arXiv as a contact), SITE_BUILDER_CACHE (cache folder, default "
+            "~/.cache/site_builder), SITE_BUILDER_HTTP_TIMEOUT, SITE_BUILDER_ARXIV_API, SITE_BUILDER_CROSSREF_API.")
+
+
+def _root(args: argparse.Namespace) -> Path:
+    root = getattr(args, "root", None)
+    return Path(root).resolve() if root else find_root()
+
+
+def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except ContributeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    run.__name__ = command.__name__
+    run.__doc__ = command.__doc__
+    return run
+
+
+def _client(args: argparse.Namespace) -> HttpClient:
+    return HttpClient(HttpSettings.from_env(), refresh=bool(getattr(args, "refresh", False)))
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for problem in sorted(problems, key=lambda p: (p.severity != "error", p.path, p.line or 0, p.field)):
+        print(problem)
+
+
+@_guarded
+def run_new(args: argparse.Namespace) -> int:
+    """Scaffold papers/<id>.yaml from an arXiv id and/or a DOI."""
+    if not args.arxiv and not args.doi:
+        raise ContributeError("give --arxiv ID or --doi DOI (or both)")
+    root = _root(args)
+    with _client(args) as client:
+        result = create_paper(root, client, arxiv=args.arxiv, doi=args.doi, paper_id=args.id,
+                              dry_run=args.dry_run)
+    shown = result.path.relative_to(root).as_posix() if result.path.is_relative_to(root) else result.path
+    if args.dry_run:
+        print(result.text, end="")
+        print(f"(dry run: {shown} not written)", file=sys.stderr)
+        return 0
+    print(f"wrote {shown}")
+    print("next: check the facts against the paper, fill in `method` and `summary` (and categories, code),\n"
+          "      then run `python -m site_builder validate` and open a pull request with this one file")
+    return 0
+
+
+@_guarded
+def run_verify(args: argparse.Namespace) -> int:
+    """Compare papers with what their arXiv id / DOI resolve to."""
+    repo = Repository.scan(_root(args))
+    with _client(args) as client:
+        report = verify(repo, client, args.ids)
+    _print_problems(report.problems.items)
+    errors, warnings = len(report.problems.errors), len(report.problems.warnings)
+    print(f"verify: {report.checked} papers checked against {report.lookups} source records: "
+          f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return 1 if errors else 0
+
+
+@_guarded
+def run_links(args: argparse.Namespace) -> int:
+    """Check every URL in the data; exit 1 when one is broken (404/410)."""
+    repo = Repository.scan(_root(args))
+    with _client(args) as client:
+        uses, results = run_link_check(repo, client, progress_stream=sys.stderr, per_host=args.per_host)
+    for use in sorted(uses, key=lambda u: (u.path, u.line or 0)):
+        result = results[use.url]
+        if result.outcome == "ok":
+            continue
+        message = f"{result.outcome} link {use.url} ({result.detail})"
+        print(Problem(use.path, use.line, use.field, message, "error" if result.outcome == "broken" else "warning"))
+    if args.report:
+        try:
+            replace_file(Path(args.report), render_report(uses, results))
+        except OSError as exc:
+            raise ContributeError(f"cannot write the report {args.report}: {exc.strerror or exc}") from None
+    broken = sum(1 for r in results.values() if r.outcome == "broken")
+    unknown = sum(1 for r in results.values() if r.outcome == "unknown")
+    print(f"links: {len(results)} checked: {broken} broken, {unknown} unknown", file=sys.stderr)
+    return 1 if broken else 0
+
+
+@_guarded
+def run_import_bib(args: argparse.Namespace) -> int:
+    """Turn BibTeX entries into paper files."""
+    outcomes = import_bib(_root(args), Path(args.file), dry_run=args.dry_run)
+    for outcome in outcomes:
+        print(f"{args.file}:{outcome.line}: {outcome.key}: {outcome.status}: {outcome.message}")
+    count = {s: sum(1 for o in outcomes if o.status == s) for s in ("written", "would write", "duplicate", "skipped")}
+    print(f"import-bib: {count['written'] or count['would write']} {'to write (dry run)' if args.dry_run else 'written'}"
+          f", {count['duplicate']} duplicate(s), {count['skipped']} could not be converted", file=sys.stderr)
+    return 1 if count["skipped"] else 0
+
+
+def _add_root(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: a global --root of the main parser (if it has one) is not overwritten by our default.
+    parser.add_argument("--root", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                        help="repository root (default: the nearest folder upwards holding taxonomy.yaml)")
+
+
+def add_subcommands(subparsers: Any) -> None:
+    """Add ``new``, ``verify``, ``links`` and ``import-bib`` to the main parser's subparsers."""
+    new = subparsers.add_parser("new", help="scaffold papers/<id>.yaml from an arXiv id or a DOI",
+                                description=run_new.__doc__, epilog=ENV_HELP)
+    new.add_argument("--arxiv", metavar="ID", help="arXiv id, e.g. 2203.12119")
+    new.add_argument("--doi", metavar="DOI", help="DOI, e.g. 10.1109/ICCV51070.2023.01604")
+    new.add_argument("--id", help="use this paper id instead of the conventional one")
+    new.add_argument("--dry-run", action="store_true", help="print the file instead of writing it")
+    _add_root(new)
+    new.set_defaults(func=run_new)
+
+    ver = subparsers.add_parser("verify", help="compare papers with their arXiv / Crossref metadata",
+                                description=run_verify.__doc__, epilog=ENV_HELP)
+    ver.add_argument("ids", nargs="*", metavar="ID", help="paper ids (default: every paper)")
+    ver.add_argument("--refresh", action="store_true", help="fetch again instead of using cached answers")
+    _add_root(ver)
+    ver.set_defaults(func=run_verify)
+
+    links = subparsers.add_parser("links", help="check every URL in the data", description=run_links.__doc__,
+                                  epilog=ENV_HELP)
+    links.add_argument("--report", metavar="FILE", help="write a Markdown report (for a GitHub issue)")
+    links.add_argument("--refresh", action="store_true", help="check again instead of using the day's cache")
+    links.add_argument("--per-host", type=int, default=2, metavar="N", help="requests at a time per host (2)")
+    _add_root(links)
+    links.set_defaults(func=run_links)
+
+    bib = subparsers.add_parser("import-bib", help="turn BibTeX entries into paper files",
+                                description=run_import_bib.__doc__)
+    bib.add_argument("file", metavar="FILE.bib")
+    bib.add_argument("--dry-run", action="store_true", help="report what would be written, write nothing")
+    _add_root(bib)
+    bib.set_defaults(func=run_import_bib)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one contributor command on its own (tests; the real entry point is ``python -m site_builder``)."""
+    parser = argparse.ArgumentParser(prog="python -m site_builder")
+    add_subcommands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args))

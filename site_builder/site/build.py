@@ -1,0 +1,87 @@
+"""Build the site: generate the pages, then run MkDocs (Material) or Zensical on ``mkdocs.yml``.
+
+The builder runs in a child process (``python -m mkdocs build`` / ``python -m zensical build``) so
+that its logging, plugins and exit status stay its own; its output is passed on when it fails. A
+missing builder is reported as a message that says what to install, not as a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Literal
+
+from site_builder.knowledge_base import KnowledgeBase
+
+from .pages import generate_pages
+
+Builder = Literal["mkdocs", "zensical"]
+
+# Import names a builder needs, and what to install when one is missing.
+_REQUIREMENTS: dict[str, tuple[tuple[str, ...], str]] = {
+    "mkdocs": (("mkdocs", "material"), "pip install mkdocs-material"),
+    "zensical": (("zensical",), "pip install zensical"),
+}
+
+
+class SiteBuildError(Exception):
+    """The site could not be built; the message says why and what to do."""
+
+
+def builder_available(builder: str) -> bool:
+    modules, _ = _REQUIREMENTS[builder]
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
+def builder_command(builder: str, root: Path, *, strict: bool = True) -> list[str]:
+    config = str(root / "mkdocs.yml")
+    if builder == "mkdocs":
+        command = [sys.executable, "-m", "mkdocs", "build", "--clean", "-f", config, "-d", str(root / "site")]
+    else:
+        command = [sys.executable, "-m", "zensical", "build", "--clean", "-f", config]
+    return command + (["--strict"] if strict else [])
+
+
+def check_builder(root: Path, builder: str) -> None:
+    """Raise :class:`SiteBuildError` with what to do when ``builder`` cannot run here."""
+    if builder not in _REQUIREMENTS:
+        raise SiteBuildError(f"unknown site builder {builder!r}: use one of {', '.join(_REQUIREMENTS)}")
+    if not builder_available(builder):
+        _, install = _REQUIREMENTS[builder]
+        other = "zensical" if builder == "mkdocs" else "mkdocs"
+        raise SiteBuildError(
+            f"{builder} is not installed in this Python ({sys.executable}): run `{install}`, "
+            f"or build with --builder {other}"
+        )
+    if not (root / "mkdocs.yml").is_file():
+        raise SiteBuildError(f"{root / 'mkdocs.yml'} not found: the site configuration must sit at the repository root")
+
+
+def run_builder(root: Path, *, builder: Builder = "mkdocs", strict: bool = True) -> float:
+    """Run the builder on ``root/mkdocs.yml`` (pages already generated); returns its wall time."""
+    check_builder(root, builder)
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONUTF8": "1"}
+    started = time.perf_counter()
+    proc = subprocess.run(builder_command(builder, root, strict=strict), cwd=root, env=env,
+                          capture_output=True, text=True, encoding="utf-8", errors="replace", check=False)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        output = (proc.stdout + proc.stderr).strip().splitlines()
+        relevant = [line for line in output if "WARNING" in line or "ERROR" in line or "Error" in line]
+        detail = "\n".join((relevant or output)[-40:])
+        strict_note = " in strict mode (every warning is an error)" if strict else ""
+        raise SiteBuildError(f"{builder} build failed{strict_note}:\n{detail}")
+    return elapsed
+
+
+def build_site(kb: KnowledgeBase, root: Path, *, builder: Builder = "mkdocs", strict: bool = True) -> Path:
+    """Generate the pages into ``root/docs`` and build the site into ``root/site``; returns that folder."""
+    root = Path(root)
+    check_builder(root, builder)  # before writing anything
+    generate_pages(kb, root / "docs")
+    run_builder(root, builder=builder, strict=strict)
+    return root / "site"

@@ -1,0 +1,426 @@
+"""Generate the site's pages (Markdown with raw HTML blocks) into the docs tree.
+
+Every page is rendered from a Jinja2 template in ``templates/`` with autoescaping on, so any
+character in the data (``<``, ``&``, ``|``, quotes) reaches the page as text. Data only ever appears
+inside raw HTML blocks, never in Markdown syntax, so Markdown cannot reinterpret it either; the
+front matter is YAML written by PyYAML, with the title HTML-escaped because the theme inserts it into
+the page's ``<title>`` and navigation unescaped. The only unescaped text is what is built to be
+HTML: the SVG figures (escaped by ElementTree) and BibTeX (shown in a fenced code block, which the
+highlighter escapes).
+
+The generated paths (:data:`GENERATED_PATHS`) are removed and rewritten on every run, so a deleted
+paper leaves no stale page; everything else in the docs folder is hand-written and left alone.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
+
+from site_builder.export.bibtex import render_bibtex, render_entry
+from site_builder.export.json_export import render_json
+from site_builder.knowledge_base import KnowledgeBase
+from site_builder.models import FACETS, Category, Paper, Result
+
+from . import urls
+from .contributing import contributing_page
+from .feed import render_feed
+from .refimpl import BENCH_JSON_CANDIDATES, load_bench, reference_impl
+from .settings import SiteSettings, read_site_settings
+from .svg import DiagramColumn, DiagramNode, taxonomy_diagram, timeline_chart
+
+# Paths (relative to the docs folder) that generate_pages owns: the lead's .gitignore lists them.
+GENERATED_PATHS: tuple[str, ...] = (
+    "generated",  # fragments the hand-written index.md includes (pymdownx.snippets)
+    "papers",
+    "categories",
+    "leaderboards",
+    "timeline",
+    "downloads",
+    "contributing",
+    "feed.xml",
+)
+HOME_NEWEST = 10
+FEED_NEWEST = 30
+RELATED_PER_CATEGORY = 6
+ROOT_LABEL = "Prompt-based adaptation"
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def format_value(value: float) -> str:
+    """A reported number as the paper prints it, without a spurious ``.0``."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def front_matter(title: str, *, tags: Iterable[str] = (), hide: Iterable[str] = ()) -> Markup:
+    """YAML front matter (without the ``---`` lines). The theme shows ``title`` unescaped."""
+    data: dict[str, Any] = {"title": str(escape(title))}
+    if tags:
+        data["tags"] = list(tags)
+    if hide:
+        data["hide"] = list(hide)
+    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10**6).rstrip("\n")
+    return Markup(text)  # noqa: S704 - YAML, not HTML; the title inside is escaped above
+
+
+def bibtex_block(bibtex: str) -> Markup:
+    """A fenced code block; the fence is longer than any backtick run in the text."""
+    longest = max((len(m) for m in re.findall(r"`+", bibtex)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return Markup(f"{fence}bibtex\n{bibtex.rstrip()}\n{fence}")  # noqa: S704 - code block, escaped by the highlighter
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def _newest_first(papers: Iterable[Paper]) -> list[Paper]:
+    return sorted(papers, key=lambda p: (p.year, p.arxiv or "", p.id), reverse=True)
+
+
+@dataclass(frozen=True)
+class RankedRow:
+    rank: int
+    paper: Paper
+    result: Result
+
+
+@dataclass(frozen=True)
+class LeaderboardGroup:
+    backbone: str
+    pretraining: str
+    anchor: str
+    rows: tuple[RankedRow, ...]
+
+
+def rank_rows(rows: Iterable[tuple[Paper, Result]], *, higher_is_better: bool) -> tuple[RankedRow, ...]:
+    """Standard competition ranking (1, 2, 2, 4): equal values share a rank."""
+    sign = -1.0 if higher_is_better else 1.0
+    ordered = sorted(rows, key=lambda pr: (sign * pr[1].value, pr[0].id, pr[1].method))
+    ranked: list[RankedRow] = []
+    for i, (paper, result) in enumerate(ordered):
+        rank = ranked[-1].rank if ranked and ranked[-1].result.value == result.value else i + 1
+        ranked.append(RankedRow(rank, paper, result))
+    return tuple(ranked)
+
+
+def leaderboard_groups(kb: KnowledgeBase, benchmark_id: str) -> tuple[LeaderboardGroup, ...]:
+    """Results of a benchmark grouped by (backbone, pretraining), biggest group first."""
+    benchmark = kb.taxonomy.benchmark(benchmark_id)
+    grouped: dict[tuple[str, str], list[tuple[Paper, Result]]] = {}
+    for paper, result in kb.results_for(benchmark_id):
+        grouped.setdefault((result.backbone, result.pretraining), []).append((paper, result))
+    keys = sorted(grouped, key=lambda k: (-len(grouped[k]), k[0].lower(), k[1].lower(), k))
+    return tuple(
+        LeaderboardGroup(
+            backbone=backbone,
+            pretraining=pretraining,
+            anchor=f"g{i + 1}-{_slug(backbone + ' ' + pretraining)}",
+            rows=rank_rows(grouped[(backbone, pretraining)], higher_is_better=benchmark.higher_is_better),
+        )
+        for i, (backbone, pretraining) in enumerate(keys)
+    )
+
+
+class SitePages:
+    """Renders every generated file of the docs tree from one knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase, settings: SiteSettings | None = None) -> None:
+        self.kb = kb
+        self.taxonomy = kb.taxonomy
+        self.settings = settings if settings is not None else read_site_settings(kb.root)
+        self.env = _environment()
+
+    # --- lookups shared by the templates ---------------------------------------------------------
+    @cached_property
+    def _categories(self) -> dict[tuple[str, str], tuple[Category, tuple[Category, ...]]]:
+        """(facet, id) -> (category, its ancestors from the top)."""
+        out: dict[tuple[str, str], tuple[Category, tuple[Category, ...]]] = {}
+
+        def visit(facet: str, category: Category, parents: tuple[Category, ...]) -> None:
+            out[(facet, category.id)] = (category, parents)
+            for child in category.children:
+                visit(facet, child, (*parents, category))
+
+        for facet in FACETS:
+            for category in self.taxonomy.facets[facet].categories:
+                visit(facet, category, ())
+        return out
+
+    @cached_property
+    def _venue_names(self) -> dict[str, str]:
+        return {v.id: v.name for v in self.taxonomy.venues}
+
+    @cached_property
+    def _newest_in(self) -> dict[tuple[str, str], list[Paper]]:
+        return {key: _newest_first(self.kb.papers_in(*key)) for key in self._categories}
+
+    def category_name(self, facet: str, category_id: str) -> str:
+        return self._categories[(facet, category_id)][0].name
+
+    def facet_title(self, facet: str) -> str:
+        return self.taxonomy.facets[facet].title
+
+    def benchmark_name(self, benchmark_id: str) -> str:
+        return self.taxonomy.benchmark(benchmark_id).name
+
+    def count(self, facet: str, category_id: str) -> int:
+        return len(self.kb.papers_in(facet, category_id))
+
+    def with_ancestors(self, facet: str, ids: Iterable[str]) -> list[str]:
+        out: list[str] = []
+        for category_id in ids:
+            category, parents = self._categories[(facet, category_id)]
+            for c in (*parents, category):
+                if c.id not in out:
+                    out.append(c.id)
+        return out
+
+    def facet_rows(self, facet: str) -> list[tuple[Category, int]]:
+        return list(self.taxonomy.facets[facet].walk())
+
+    # --- rendering -----------------------------------------------------------------------------
+    def render(self, template: str, page_url: str, **context: Any) -> str:
+        def href(url: str) -> str:
+            return urls.relative_url(page_url, url)
+
+        return self.env.get_template(template).render(
+            href=href,
+            urls=urls,
+            number=format_value,
+            category_name=self.category_name,
+            facet_title=self.facet_title,
+            benchmark_name=self.benchmark_name,
+            count=self.count,
+            **context,
+        )
+
+    def files(self) -> Iterator[tuple[str, str]]:
+        """Every generated file as (path relative to the docs folder, text)."""
+        yield from self.home_fragments()
+        yield self.page(urls.ALL_PAPERS, self.all_papers())
+        for paper in self.kb.papers:
+            url = urls.paper_url(paper.id)
+            yield self.page(url, self.paper_page(paper, url))
+        yield self.page(urls.CATEGORIES, self.categories_index())
+        for facet in FACETS:
+            url = urls.facet_url(facet)
+            yield self.page(url, self.facet_page(facet, url))
+            for category, _ in self.taxonomy.facets[facet].walk():
+                url = urls.category_url(facet, category.id)
+                yield self.page(url, self.category_page(facet, category, url))
+        yield self.page(urls.LEADERBOARDS, self.leaderboards_index())
+        for benchmark in self.taxonomy.benchmarks:
+            url = urls.leaderboard_url(benchmark.id)
+            yield self.page(url, self.leaderboard_page(benchmark.id, url))
+        yield self.page(urls.TIMELINE, self.timeline())
+        yield self.page(urls.CONTRIBUTING, contributing_page(self.kb.root, self.settings))
+        yield self.page(urls.DOWNLOADS, self.downloads())
+        yield urls.BIBTEX_FILE, render_bibtex(self.kb)
+        yield urls.JSON_FILE, render_json(self.kb)
+        yield urls.FEED, render_feed(self.kb.newest(FEED_NEWEST), site_url=self.settings.site_url,
+                                     venue_names=self._venue_names)
+
+    @staticmethod
+    def page(url: str, text: str) -> tuple[str, str]:
+        return urls.docs_file(url), text
+
+    # --- home (fragments included by the hand-written docs/index.md) ------------------------------
+    def home_fragments(self) -> Iterator[tuple[str, str]]:
+        yield "generated/home-taxonomy.md", self.render("home_taxonomy.html.j2", urls.HOME,
+                                                        svg=Markup(self.taxonomy_svg(urls.HOME)))  # noqa: S704
+        yield "generated/home-counts.md", self.render("home_counts.html.j2", urls.HOME, counts=self.counts())
+        yield "generated/home-newest.md", self.render("home_newest.html.j2", urls.HOME,
+                                                      papers=self.kb.newest(HOME_NEWEST), n_papers=len(self.kb))
+
+    def taxonomy_svg(self, page_url: str) -> str:
+        columns = []
+        for facet_id in FACETS:
+            facet = self.taxonomy.facets[facet_id]
+            in_facet = {p.id for c in facet.categories for p in self.kb.papers_in(facet_id, c.id)}
+            header = DiagramNode(facet.title, urls.facet_url(facet_id), len(in_facet), 0, facet.description)
+            nodes = [
+                DiagramNode(c.name, urls.category_url(facet_id, c.id), self.count(facet_id, c.id), depth + 1,
+                            c.description)
+                for c, depth in facet.walk()
+            ]
+            columns.append(DiagramColumn(header, nodes))
+        return taxonomy_diagram(ROOT_LABEL, columns, lambda url: urls.relative_url(page_url, url))
+
+    def counts(self) -> list[tuple[str, str, str]]:
+        years = sorted({p.year for p in self.kb.papers})
+        n_results = sum(len(p.results) for p in self.kb.papers)
+        n_categories = sum(len(self.taxonomy.all_ids(f)) for f in FACETS)
+        return [
+            (str(len(self.kb)), "papers", urls.ALL_PAPERS),
+            (str(n_categories), "categories in 5 facets", urls.CATEGORIES),
+            (str(n_results), "reported results", urls.LEADERBOARDS),
+            (str(len(self.kb.benchmarks_with_results())), "benchmarks with results", urls.LEADERBOARDS),
+            (f"{years[0]}–{years[-1]}" if years else "–", "years covered", urls.TIMELINE),
+            (str(sum(1 for p in self.kb.papers if p.official_code)), "with official code", urls.ALL_PAPERS),
+        ]
+
+    # --- pages ---------------------------------------------------------------------------------
+    def paper_page(self, paper: Paper, url: str) -> str:
+        categories = [(f, list(getattr(paper, f))) for f in FACETS if getattr(paper, f)]
+        tags = [self.category_name(f, c) for f, ids in categories for c in ids]
+        related = []
+        for facet, ids in categories:
+            for category_id in ids:
+                others = [p for p in self._newest_in[(facet, category_id)] if p.id != paper.id]
+                if others:
+                    related.append((facet, category_id, others[:RELATED_PER_CATEGORY], len(others)))
+        return self.render(
+            "paper.md.j2", url,
+            front_matter=front_matter(f"{paper.short_name}: {paper.title}" if paper.short_name else paper.title,
+                                      tags=tags),
+            paper=paper,
+            venue=self.taxonomy.venue(paper.venue),
+            categories=categories,
+            related=related,
+            bibtex_block=bibtex_block(render_entry(paper, self.taxonomy)),
+        )
+
+    @cached_property
+    def _bench(self):  # noqa: ANN202 - (figures by runner, file)
+        return load_bench(self.kb.root)
+
+    def category_page(self, facet: str, category: Category, url: str) -> str:
+        _, parents = self._categories[(facet, category.id)]
+        impl = impl_link = None
+        if category.reference_impl:
+            impl = reference_impl(self.kb.root, category.reference_impl, self._bench)
+            impl_link = self.settings.source_link(impl.path)
+        child_impls = [(c, c.reference_impl) for c, _ in category.walk() if c is not category and c.reference_impl]
+        papers = sorted(self.kb.papers_in(facet, category.id), key=lambda p: (-p.year, p.title.lower(), p.id))
+        return self.render(
+            "category.md.j2", url,
+            front_matter=front_matter(category.name),
+            facet=facet, category=category, parents=parents, papers=papers,
+            impl=impl, impl_link=impl_link, child_impls=child_impls,
+            bench_target=BENCH_JSON_CANDIDATES[0],
+        )
+
+    def facet_page(self, facet_id: str, url: str) -> str:
+        facet = self.taxonomy.facets[facet_id]
+        return self.render("facet.md.j2", url, front_matter=front_matter(facet.title), facet=facet,
+                           facet_id=facet_id, rows=self.facet_rows(facet_id))
+
+    def categories_index(self) -> str:
+        facets = [(f, self.taxonomy.facets[f], self.facet_rows(f)) for f in FACETS]
+        return self.render("categories_index.md.j2", urls.CATEGORIES, front_matter=front_matter("Categories"),
+                           facets=facets)
+
+    def all_papers(self) -> str:
+        rows = []
+        for paper in sorted(self.kb.papers, key=lambda p: (-p.year, p.title.lower(), p.id)):
+            text = " ".join([paper.id, paper.title, paper.short_name or "", *paper.authors, paper.venue,
+                             self._venue_names.get(paper.venue, ""), str(paper.year), paper.arxiv or "",
+                             paper.summary])
+            rows.append({
+                "paper": paper,
+                "facets": [(f, self.with_ancestors(f, getattr(paper, f))) for f in FACETS],
+                "others": [(f, c) for f in FACETS[1:] for c in getattr(paper, f)],
+                "text": " ".join(text.lower().split()),
+            })
+        facets = [(f, self.taxonomy.facets[f], self.facet_rows(f)) for f in FACETS]
+        kinds = sorted({p.kind for p in self.kb.papers})
+        years = sorted({p.year for p in self.kb.papers}, reverse=True)
+        return self.render("all_papers.md.j2", urls.ALL_PAPERS,
+                           front_matter=front_matter("All papers", hide=["toc"]),
+                           papers=self.kb.papers, rows=rows, facets=facets, kinds=kinds, years=years)
+
+    def leaderboard_page(self, benchmark_id: str, url: str) -> str:
+        benchmark = self.taxonomy.benchmark(benchmark_id)
+        return self.render("leaderboard.md.j2", url, front_matter=front_matter(benchmark.name),
+                           benchmark=benchmark, groups=leaderboard_groups(self.kb, benchmark_id))
+
+    def leaderboards_index(self) -> str:
+        rows = []
+        for benchmark in self.taxonomy.benchmarks:
+            results = self.kb.results_for(benchmark.id)
+            rows.append({
+                "benchmark": benchmark,
+                "results": len(results),
+                "papers": len({p.id for p, _ in results}),
+                "groups": len({(r.backbone, r.pretraining) for _, r in results}),
+            })
+        rows.sort(key=lambda r: (-r["results"], r["benchmark"].name.lower()))
+        return self.render("leaderboards_index.md.j2", urls.LEADERBOARDS,
+                           front_matter=front_matter("Leaderboards"), rows=rows)
+
+    def timeline(self) -> str:
+        by_year = self.kb.papers_by_year()
+        years = list(range(min(by_year), max(by_year) + 1)) if by_year else []
+        series = []
+        for category, _ in self.taxonomy.facets["method"].walk():
+            counts = [sum(1 for p in by_year.get(y, ()) if category.id in p.method) for y in years]
+            if any(counts):
+                series.append((category.name, counts))
+        totals = {y: len(by_year.get(y, ())) for y in years}
+        listing = [(y, sorted(by_year[y], key=lambda p: (p.title.lower(), p.id))) for y in sorted(by_year, reverse=True)]
+        return self.render(
+            "timeline.md.j2", urls.TIMELINE,
+            front_matter=front_matter("Timeline"),
+            chart=Markup(timeline_chart(years, series)),  # noqa: S704 - built and escaped by ElementTree
+            years=years, series=series, totals=totals, by_year=listing,
+        )
+
+    def downloads(self) -> str:
+        return self.render("downloads.md.j2", urls.DOWNLOADS, front_matter=front_matter("Downloads"),
+                           n_papers=len(self.kb), n_feed=min(FEED_NEWEST, len(self.kb)))
+
+
+def clean_generated(docs_dir: Path) -> None:
+    """Remove every generated path (and nothing else) from the docs folder."""
+    for name in GENERATED_PATHS:
+        path = docs_dir / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+
+
+def generate_pages(kb: KnowledgeBase, docs_dir: Path, *,
+                   settings: SiteSettings | None = None,
+                   progress: Callable[[str], None] | None = None) -> list[Path]:
+    """Write every generated page and file into ``docs_dir``; returns the paths written, sorted.
+
+    Pure file generation: needs neither MkDocs nor Zensical. Hand-written files (``index.md``,
+    ``errata.md``, ``tags.md``, ``assets/``) are left untouched.
+    """
+    docs_dir = Path(docs_dir)
+    rendered = list(SitePages(kb, settings).files())  # render everything before touching the folder
+    clean_generated(docs_dir)
+    written: list[Path] = []
+    for relative, text in rendered:
+        path = docs_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+        written.append(path)
+    if progress:
+        progress(f"generated {len(written)} files in {docs_dir}")
+    return sorted(written)

@@ -1,0 +1,235 @@
+"""The built site in a real browser: Debian's Chromium, headless, driven by Playwright for Python.
+
+The site is served on 127.0.0.1 from a thread; the test records every request and console message of
+the pages it visits, and fails on any console error, any page error, any dialog (an escaped title
+that ran as script would open one) and any request to a host other than 127.0.0.1.
+Never runs ``playwright install``: it uses /usr/bin/chromium, and skips when that or playwright is
+missing (``apt-get install -y chromium``; ``pip install playwright``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import importlib.util
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"{CHROMIUM} not found (apt-get install -y chromium)"),
+    pytest.mark.skipif(importlib.util.find_spec("playwright") is None,
+                       reason="playwright is not installed (pip install playwright)"),
+]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """Serve ``directory`` on 127.0.0.1 (a free port) from a thread; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """Headless Debian Chromium, started once for the module (one Playwright instance at a time)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def chromium_page(browser, base: str) -> Iterator[tuple[object, Watch]]:
+    """A fresh watched page, with clipboard access granted for ``base``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base.rstrip("/"))
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    watch = Watch()
+    watch.attach(page)
+    try:
+        yield page, watch
+    finally:
+        context.close()
+
+
+class Watch:
+    """Everything a page did that the site must never do."""
+
+    def __init__(self) -> None:
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.foreign_requests: list[str] = []
+        self.dialogs: list[str] = []
+
+    def attach(self, page) -> None:
+        page.on("console", lambda m: self.console_errors.append(f"{m.text} @ {m.location}")
+                if m.type == "error" else None)
+        page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        page.on("request", self._request)
+
+    def _request(self, request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme in ("data", "blob", "about"):
+            return
+        if parts.hostname != "127.0.0.1":
+            self.foreign_requests.append(request.url)
+
+    def assert_clean(self) -> None:
+        assert not self.foreign_requests, self.foreign_requests
+        assert not self.console_errors, self.console_errors
+        assert not self.page_errors, self.page_errors
+        assert not self.dialogs, self.dialogs
+
+
+@pytest.fixture(scope="module")
+def browser_page(chromium, mkdocs_site) -> Iterator[tuple[object, Watch, str]]:
+    with serve(mkdocs_site.site) as base, chromium_page(chromium, base) as (page, watch):
+        yield page, watch, base
+
+
+def test_home_renders_the_taxonomy_diagram(browser_page, mkdocs_site):
+    page, watch, base = browser_page
+    page.goto(base)
+    diagram = page.locator("svg.pa-taxonomy-svg")
+    diagram.wait_for(state="visible")
+    box = diagram.bounding_box()
+    assert box and box["width"] > 500 and box["height"] > 200
+    n_categories = sum(len(list(f.walk())) for f in mkdocs_site.kb.taxonomy.facets.values())
+    assert page.locator("svg.pa-taxonomy-svg a.pa-node").count() == n_categories + len(mkdocs_site.kb.taxonomy.facets)
+    # A box is a link: the first click lands on the category page.
+    page.locator("svg.pa-taxonomy-svg a.pa-node", has_text="VP-Learnable").click()
+    page.wait_for_url("**/categories/method/vp-learnable/")
+    assert page.locator("h1").first.inner_text() == "VP-Learnable"
+    # The page arrived by instant navigation (no reload); its table lists the category's paper.
+    link = page.locator("#pa-papers a", has_text="Visual Prompting for Frozen Models")
+    assert link.count() == 1
+    link.click()
+    page.wait_for_url("**/papers/alpha2022visual/")
+    watch.assert_clean()
+
+
+def test_search_finds_prompt(browser_page):
+    page, watch, base = browser_page
+    page.goto(base)
+    search = page.locator("input.md-search__input")
+    search.click()
+    search.press_sequentially("prompt")
+    results = page.locator(".md-search-result__item")
+    results.first.wait_for(state="visible")
+    assert results.count() > 0
+    assert "prompt" in page.locator(".md-search-result").inner_text().lower()
+    watch.assert_clean()
+
+
+def test_paper_page_shows_bibtex_and_copies_it(browser_page):
+    page, watch, base = browser_page
+    page.goto(base + "papers/alpha2022visual/")
+    code = page.locator("pre code").filter(has_text="@inproceedings{alpha2022visual,")
+    code.wait_for(state="visible")
+    block = page.locator("div.highlight").filter(has=code)
+    block.hover()
+    # Material's copy button (content.code.copy); older releases called it .md-clipboard.
+    button = block.locator("button[data-md-type=copy], button.md-clipboard").first
+    button.wait_for(state="visible")
+    button.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("@inproceedings{alpha2022visual,")
+    assert "title = {Visual Prompting for Frozen Models}" in copied
+    watch.assert_clean()
+
+
+def test_special_characters_render_as_text(browser_page):
+    page, watch, base = browser_page
+    page.goto(base + "papers/evil2024tags/")
+    assert page.locator("h1").first.inner_text().startswith('E<V>&P: Prompts <script>alert("x")</script> & Tokens')
+    assert "<img src=x onerror=alert(1)>" in page.locator(".pa-summary").inner_text()
+    watch.assert_clean()  # no dialog: nothing from the data ran as script
+
+
+def test_all_papers_filter_narrows_the_table(browser_page, mkdocs_site):
+    page, watch, base = browser_page
+    page.goto(base + "papers/")
+    rows = page.locator("#pa-all-papers tbody tr:visible")
+    total = len(mkdocs_site.kb.papers)
+    assert rows.count() == total
+    page.select_option('select[data-pa-facet="method"]', "vp-learnable")
+    assert rows.count() == 1 and "AlphaVP" in rows.first.inner_text()
+    assert page.locator('[data-pa-count="pa-all-papers"]').inner_text() == f"1 of {total} papers"
+    page.select_option('select[data-pa-facet="method"]', "vpt")  # a parent matches its children's papers
+    assert rows.count() == 2
+    page.fill("input[data-pa-text]", "ada alpha")  # every word must match, in any field
+    assert rows.count() == 0
+    page.select_option('select[data-pa-facet="method"]', "")
+    assert rows.count() == 1
+    page.fill("input[data-pa-text]", "")
+    page.select_option('select[data-pa-field="year"]', "2024")
+    assert rows.count() == 2
+    assert "year=2024" in page.url  # the filtered view is a link
+    page.click("form[data-pa-papers-filter] button[type=reset]")
+    page.wait_for_function(f"document.querySelectorAll('#pa-all-papers tbody tr:not([hidden])').length === {total}")
+    watch.assert_clean()
+
+
+def test_category_table_sorts_and_filters(browser_page):
+    page, watch, base = browser_page
+    page.goto(base + "categories/tasks/classification/")
+    titles = page.locator("#pa-papers tbody tr:visible td:first-child")
+    assert titles.count() == 3
+    page.click("#pa-papers th:has-text('Year')")
+    years = page.locator("#pa-papers tbody tr td:nth-child(3)").all_inner_texts()
+    assert years == sorted(years)
+    page.click("#pa-papers th:has-text('Year')")
+    assert page.locator("#pa-papers tbody tr td:nth-child(3)").all_inner_texts() == sorted(years, reverse=True)
+    page.fill("input[data-pa-filter='pa-papers']", "survey")
+    assert titles.count() == 1
+    watch.assert_clean()
+
+
+def test_zensical_site_works_in_the_browser(chromium, zensical_site):
+    """The Zensical build of the same mkdocs.yml: diagram, filter, copy button, nothing foreign."""
+    with serve(zensical_site.site) as base, chromium_page(chromium, base) as (page, watch):
+        page.goto(base)
+        page.locator("svg.pa-taxonomy-svg").wait_for(state="visible")
+        page.locator("svg.pa-taxonomy-svg a.pa-node", has_text="VPT-Learnable").click()
+        page.wait_for_url("**/categories/method/vpt-learnable/")
+        page.goto(base + "papers/")
+        rows = page.locator("#pa-all-papers tbody tr:visible")
+        assert rows.count() == len(zensical_site.kb.papers)
+        page.select_option('select[data-pa-facet="tasks"]', "segmentation")
+        assert rows.count() == 2
+        page.goto(base + "papers/gamma2023deep/")
+        block = page.locator("div.highlight").filter(has_text="@inproceedings{gamma2023deep,")
+        block.hover()
+        block.locator("button[data-md-type=copy], button.md-clipboard").first.click()
+        assert page.evaluate("navigator.clipboard.readText()").startswith("@inproceedings{gamma2023deep,")
+        watch.assert_clean()
