@@ -43,8 +43,8 @@ class ModelConfig:
 @dataclass(frozen=True)
 class PretrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
-    steps: int = 400
-    batch_size: int = 128
+    steps: int = 400  # ~4 epochs of the 6000 source images; ~1 min on two CPU cores
+    batch_size: int = 64
     lr: float = 2e-3
     weight_decay: float = 0.05
     seed: int = 0

@@ -13,13 +13,18 @@ from .bibtex import render_bibtex
 from .json_export import render_json, render_schema
 from .readme import render_readme
 
-def _render_contributing(kb: KnowledgeBase) -> str:
-    """CONTRIBUTING.md is hand-written except its field reference, regenerated from the schema."""
-    return render_contributing((kb.root / "CONTRIBUTING.md").read_text(encoding="utf-8"), kb)
+def _render_contributing(kb: KnowledgeBase) -> str | None:
+    """CONTRIBUTING.md is hand-written except its field reference, regenerated from the schema.
+
+    A checkout without the file (a bare data folder) simply has no such output.
+    """
+    path = kb.root / "CONTRIBUTING.md"
+    return render_contributing(path.read_text(encoding="utf-8"), kb) if path.is_file() else None
 
 
 # Output path (relative to the repository root) -> renderer. Every one is committed and checked.
-OUTPUTS: dict[str, Callable[[KnowledgeBase], str]] = {
+# A renderer returning None means the output does not apply to this checkout.
+OUTPUTS: dict[str, Callable[[KnowledgeBase], str | None]] = {
     "README.md": render_readme,
     "papers.bib": render_bibtex,
     "papers.json": render_json,
@@ -30,7 +35,8 @@ OUTPUTS: dict[str, Callable[[KnowledgeBase], str]] = {
 
 def render_outputs(kb: KnowledgeBase) -> dict[str, str]:
     """Every output's text. Rendering everything before writing anything keeps failures harmless."""
-    return {name: render(kb) for name, render in OUTPUTS.items()}
+    rendered = {name: render(kb) for name, render in OUTPUTS.items()}
+    return {name: text for name, text in rendered.items() if text is not None}
 
 
 def write_outputs(kb: KnowledgeBase, root: Path) -> list[str]:

@@ -39,9 +39,11 @@ def test_schema_comment_must_be_the_first_line(tmp_path: Path) -> None:
 
 def test_year_before_arxiv_year(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
-    write_paper(root, paper_data("smith2021early", year=2021, arxiv="2203.12345"))
+    write_paper(root, paper_data("smith2020early", year=2020, arxiv="2203.12345"))
+    # one year of grace: presented in December, first posted in January
+    write_paper(root, paper_data("smith2021grace", year=2021, arxiv="2201.12346"))
     (error,) = error_texts(root)
-    assert error.startswith("papers/smith2021early.yaml:6: year: year 2021 is before the arXiv id 2203.12345")
+    assert error.startswith("papers/smith2020early.yaml:6: year: year 2020 is more than a year before the arXiv id")
 
 
 def test_preprint_year_is_its_arxiv_year(tmp_path: Path) -> None:

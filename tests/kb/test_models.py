@@ -137,7 +137,8 @@ def test_needs_an_identifier() -> None:
 
 
 def test_method_required_for_kind_method_only() -> None:
-    assert "`method` is required" in errors_of(paper_data("smith2022kind", method=[]))[0][1]
+    ((loc, message),) = errors_of(paper_data("smith2022kind", method=[]))
+    assert loc == ("method",) and "required for kind: method" in message
     assert Paper.model_validate(paper_data("smith2022kind", method=[], kind="survey")).kind == "survey"
     assert errors_of(paper_data("smith2022kind", kind="tutorial"))[0][0] == ("kind",)
 
