@@ -7,7 +7,8 @@ Each corpus is copied into a temporary repository (taxonomy.yaml, papers/, mkdoc
 docs/, CONTRIBUTING.md, reference_impls/*.py; a method module not written yet is stubbed so the
 taxonomy validates), loaded once, then for each builder: ``generate_pages`` (Python, timed alone) and
 the builder in a child process (``mkdocs build --strict`` / ``zensical build --clean --strict``: cold,
-no cache), best of ``--repeat`` runs. The table prints both builders side by side and their ratio.
+no cache), best of ``--repeat`` runs. Two tables print both builders side by side with their ratio:
+wall time, and CPU time (user + system, the child's included), which a busy machine disturbs less.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -41,13 +43,24 @@ PRETRAININGS = ("ImageNet-21k supervised", "MAE", "CLIP", "MoCo v3")
 
 @dataclass
 class Timing:
-    generate: float
-    build: float
+    generate: float  # wall seconds
+    build: float  # wall seconds of the builder's child process
+    build_cpu: float  # CPU seconds (user + system) of that child process: robust to a busy machine
+    generate_cpu: float
     pages: int
 
     @property
     def total(self) -> float:
         return self.generate + self.build
+
+    @property
+    def total_cpu(self) -> float:
+        return self.generate_cpu + self.build_cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def make_repo(target: Path, papers_dir: Path | None) -> Path:
@@ -131,12 +144,15 @@ def time_builder(kb: KnowledgeBase, root: Path, builder: str, repeat: int) -> Ti
     best: Timing | None = None
     for _ in range(repeat):
         shutil.rmtree(root / "site", ignore_errors=True)
-        started = time.perf_counter()
+        shutil.rmtree(root / "docs" / "papers", ignore_errors=True)  # a cold generation every time
+        started, started_cpu = time.perf_counter(), time.process_time()
         written = generate_pages(kb, root / "docs")
-        generate = time.perf_counter() - started
+        generate, generate_cpu = time.perf_counter() - started, time.process_time() - started_cpu
+        children = _children_cpu()
         build = run_builder(root, builder=builder, strict=True)  # type: ignore[arg-type]
+        build_cpu = _children_cpu() - children
         pages = sum(1 for p in written if p.suffix == ".md" and not p.parent.name == "generated")
-        timing = Timing(generate, build, pages)
+        timing = Timing(generate, build, build_cpu, generate_cpu, pages)
         if best is None or timing.total < best.total:
             best = timing
     assert best is not None
@@ -174,23 +190,25 @@ def main(argv: list[str] | None = None) -> int:
             for builder in builders:
                 timings[builder] = time_builder(kb, root, builder, args.repeat)
                 t = timings[builder]
-                print(f"  {builder:<9} generate {t.generate:6.2f} s + build {t.build:7.2f} s = {t.total:7.2f} s"
-                      f"  ({t.pages} pages)")
+                print(f"  {builder:<9} generate {t.generate:6.2f} s + build {t.build:7.2f} s = {t.total:7.2f} s wall;"
+                      f" CPU {t.generate_cpu:.2f} + {t.build_cpu:.2f} = {t.total_cpu:.2f} s  ({t.pages} pages)")
             results.append((label, len(kb.papers), timings))
 
-    print()
-    header = f"{'corpus':<18}{'papers':>7}{'pages':>7}{'generate':>10}"
-    header += "".join(f"{b + ' build':>16}{b + ' total':>16}" for b in builders)
-    if len(builders) == 2:
-        header += f"{'mkdocs/zensical':>17}"
-    print(header)
-    for label, n, timings in results:
-        first = timings[builders[0]]
-        row = f"{label:<18}{n:>7}{first.pages:>7}{first.generate:>9.2f}s"
-        row += "".join(f"{timings[b].build:>15.2f}s{timings[b].total:>15.2f}s" for b in builders)
+    for kind, total, build in (("wall", "total", "build"), ("CPU", "total_cpu", "build_cpu")):
+        print(f"\n{kind} seconds (generate + build, best of {args.repeat})")
+        header = f"{'corpus':<18}{'papers':>7}{'pages':>7}{'generate':>10}"
+        header += "".join(f"{b + ' build':>16}{b + ' total':>16}" for b in builders)
         if len(builders) == 2:
-            row += f"{timings['mkdocs'].total / timings['zensical'].total:>16.1f}x"
-        print(row)
+            header += f"{'mkdocs/zensical':>17}"
+        print(header)
+        for label, n, timings in results:
+            first = timings[builders[0]]
+            generate = first.generate if kind == "wall" else first.generate_cpu
+            row = f"{label:<18}{n:>7}{first.pages:>7}{generate:>9.2f}s"
+            row += "".join(f"{getattr(timings[b], build):>15.2f}s{getattr(timings[b], total):>15.2f}s" for b in builders)
+            if len(builders) == 2:
+                row += f"{getattr(timings['mkdocs'], total) / getattr(timings['zensical'], total):>16.2f}x"
+            print(row)
     return 0
 
 

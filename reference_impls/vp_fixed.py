@@ -172,10 +172,10 @@ class FrozenProbe(nn.Module):
 @dataclass(frozen=True)
 class Scenes:
     images: Tensor  # [N, 3, 32, 32] in [0, 1], unmarked
-    centres: Tensor  # [N, 2, 2] pixel (x, y) of the two objects
+    centres: Tensor  # [N, 2, 2] pixel (x, y) of the two regions
     radii: Tensor  # [N, 2]
-    kinds: Tensor  # [N, 2]: 0 = disk, 1 = square; always one of each
-    marked: Tensor  # [N]: index (0/1) of the object the question is about
+    kinds: Tensor  # [N, 2]: 0 = horizontal, 1 = vertical stripes; always one of each
+    marked: Tensor  # [N]: index (0/1) of the region the question is about
 
     @property
     def labels(self) -> Tensor:
@@ -185,33 +185,34 @@ class Scenes:
         return self.centres[torch.arange(len(self.marked)), self.marked]
 
 
-def two_object_scenes(n: int, *, seed: int, size: int = 32, gap: float = 2.0) -> Scenes:
-    """Two non-overlapping objects (a disk and a square) on a flat random background."""
+def two_region_scenes(n: int, *, seed: int, size: int = 32) -> Scenes:
+    """A horizontally and a vertically striped disk (the source task's textures 0 and 1), one in
+    each half of a random-gradient image, far enough apart for a ring around either."""
     gen = torch.Generator().manual_seed(seed)
-    radii = 3.0 + 1.5 * torch.rand(n, 2, generator=gen)
-    margin = radii.max() + gap + 1.0  # keep objects and their rings inside the frame
-    centres = margin + (size - 2 * margin) * torch.rand(n, 2, 2, generator=gen)
-    for _ in range(100):  # resample the second object until the two rings cannot touch
-        close = (centres[:, 0] - centres[:, 1]).norm(dim=-1) < radii.sum(-1) + 2 * gap + 2
-        if not close.any():
-            break
-        centres[close, 1] = margin + (size - 2 * margin) * torch.rand(int(close.sum()), 2, generator=gen)
+    u = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731 - local shorthand
+    radii = 3.5 + u(n, 2)
+    margin = 7.0  # radius + ring gap + half the ring thickness, at most
+    cx = torch.stack([margin + 2 * u(n), size - margin - 2 * u(n)], dim=1)  # left, right
+    centres = torch.stack([cx, margin + (size - 2 * margin) * u(n, 2)], dim=-1)  # [n, 2 regions, (x, y)]
     first = torch.randint(0, 2, (n,), generator=gen)
     kinds = torch.stack([first, 1 - first], dim=1)
-    images = torch.rand(n, 3, 1, 1, generator=gen).expand(n, 3, size, size).clone()
-    xs = torch.arange(size).view(1, 1, size) + 0.5
-    ys = torch.arange(size).view(1, size, 1) + 0.5
+    lin = torch.linspace(0, 1, size)
+    images = u(n, 3, 1, 1) * (1 - lin.view(1, 1, 1, -1)) + u(n, 3, 1, 1) * lin.view(1, 1, 1, -1)
+    xs, ys = torch.arange(size).view(1, 1, size) + 0.5, torch.arange(size).view(1, size, 1) + 0.5
     for i in range(2):
-        dx, dy = xs - centres[:, i, 0, None, None], ys - centres[:, i, 1, None, None]
-        r = radii[:, i, None, None]
-        disk, square = torch.hypot(dx, dy) <= r, torch.maximum(dx.abs(), dy.abs()) <= 0.85 * r
-        colour = 1 - images[:, :, :1, :1]  # contrast with the background
-        images = torch.where(torch.where(kinds[:, i, None, None] == 0, disk, square).unsqueeze(1), colour, images)
+        period, phase = 4.0 + u(n, 1, 1), 4.0 * u(n, 1, 1)
+        coord = torch.where(kinds[:, i, None, None] == 0, ys.expand(n, size, size), xs.expand(n, size, size))
+        stripes = (torch.remainder(coord + phase, period) < period / 2).unsqueeze(1)
+        c0, c1 = u(n, 3, 1, 1), u(n, 3, 1, 1)
+        c1 = torch.where((c1 - c0).abs().mean(1, keepdim=True) < 0.35, 1 - c0, c1)  # visible stripes
+        inside = torch.hypot(xs - centres[:, i, 0, None, None], ys - centres[:, i, 1, None, None])
+        inside = (inside <= radii[:, i, None, None]).unsqueeze(1)
+        images = torch.where(inside, torch.where(stripes, c1, c0), images)
     images = (images + 0.03 * torch.randn(images.shape, generator=gen)).clamp(0, 1)
     return Scenes(images, centres, radii, kinds, torch.randint(0, 2, (n,), generator=gen))
 
 
-def with_red_circle(scenes: Scenes, *, gap: float = 2.0) -> Tensor:
+def with_red_circle(scenes: Scenes, *, gap: float = 1.5) -> Tensor:
     marked = torch.arange(len(scenes.marked)), scenes.marked
     return draw_circles(scenes.images, scenes.centres[marked], scenes.radii[marked] + gap)
 
@@ -249,7 +250,7 @@ def _run_probe(name: str, prompted: bool, *, use_points: bool, device: str, step
     probe = FrozenProbe(pretrained_backbone(device=device_), num_classes=2).to(device_)
     feats, labels = {}, {}
     for split, n, split_seed in (("train", config.n_train, seed), ("test", config.n_test, seed + 10_000)):
-        scenes = two_object_scenes(n, seed=split_seed)
+        scenes = two_region_scenes(n, seed=split_seed)
         images = with_red_circle(scenes) if prompted and not use_points else scenes.images
         points = scenes.marked_centre() / images.shape[-1] if prompted and use_points else None
         with torch.no_grad():

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import os
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from .gc_pause import paused_gc
 from .knowledge_base import KnowledgeBase
 from .lint import LintContext, run_rules
 from .models import Paper, Taxonomy
@@ -95,8 +97,10 @@ def _validate_model(model: type[BaseModel], doc: LoadedDocument, problems: Probl
         return None
 
 
-def _load_document(path: Path, root: Path, problems: ProblemList, what: str) -> LoadedDocument | None:
-    shown = _relative(path, root)
+def _load_document(
+    path: Path, root: Path, problems: ProblemList, what: str, shown: str | None = None
+) -> LoadedDocument | None:
+    shown = shown or _relative(path, root)
     try:
         doc = load_yaml_file(path, shown)
     except YamlLoadError as exc:
@@ -132,22 +136,32 @@ def _category_paths(data: Any) -> dict[tuple[str, str], tuple[str | int, ...]]:
 
 def validate(root: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     """Run the whole pipeline. Returns the knowledge base (None if any error) and every problem."""
-    root = root.resolve()
+    with paused_gc():
+        return _validate(root.resolve())
+
+
+def _validate(root: Path) -> tuple[KnowledgeBase | None, list[Problem]]:
     problems = ProblemList()
 
     taxonomy_doc = _load_document(root / "taxonomy.yaml", root, problems, "taxonomy")
     taxonomy = _validate_model(Taxonomy, taxonomy_doc, problems) if taxonomy_doc else None
 
     paper_dir = root / "papers"
-    files = sorted(paper_dir.glob("*")) if paper_dir.is_dir() else []
+    # os.scandir knows which entries are folders without a stat() per file (it shows on 10,000 papers)
+    entries: list[os.DirEntry[str]] = []
+    if paper_dir.is_dir():
+        with os.scandir(paper_dir) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    files = [paper_dir / e.name for e in entries]
     loaded: list[tuple[Paper, LoadedDocument, Path]] = []
-    for path in files:
-        if path.name == TEMPLATE_NAME or path.name.startswith(".") or path.is_dir():
+    for entry, path in zip(entries, files, strict=True):
+        if entry.name == TEMPLATE_NAME or entry.name.startswith(".") or entry.is_dir():
             continue
+        shown = f"{paper_dir.name}/{entry.name}"
         if path.suffix != ".yaml":
-            problems.error(_relative(path, root), None, "(file)", "paper files end in .yaml: rename it")
+            problems.error(shown, None, "(file)", "paper files end in .yaml: rename it")
             continue
-        doc = _load_document(path, root, problems, "paper")
+        doc = _load_document(path, root, problems, "paper", shown)
         paper = _validate_model(Paper, doc, problems) if doc else None
         if paper is not None:
             loaded.append((paper, doc, path))

@@ -79,57 +79,68 @@ def _construct_scalar(node: yaml.ScalarNode) -> Any:
 
 
 class _Walker:
+    """Builds plain values from composed nodes. Hot on 10,000 papers: scalars first, locals over attributes."""
+
     def __init__(self, doc: LoadedDocument):
         self.doc = doc
+        self.lines = doc.lines
         self.seen: set[int] = set()
 
     def walk(self, node: yaml.Node, path: FieldPath) -> Any:
         # An alias makes the composer hand back the very node object it already returned once.
-        if id(node) in self.seen:
+        node_id = id(node)
+        if node_id in self.seen:
             raise YamlLoadError(
                 node.start_mark.line + 1,
                 "anchors and aliases (&name / *name) are not allowed: write the value out",
             )
-        self.seen.add(id(node))
-        self.doc.lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
+        self.seen.add(node_id)
+        lines = self.lines
+        if path not in lines:
+            lines[path] = node.start_mark.line + 1
+        kind = type(node)
+        if kind is yaml.ScalarNode:
+            tag = node.tag
+            if tag == _STR_TAG:
+                return node.value
+            value = _construct_scalar(node)
+            # plain style is None for the pure-Python parser and '' for the C one
+            if not node.style:
+                self.doc.plain_text[path] = (tag.rsplit(":", 1)[-1], node.value)
+            return value
+        if kind is yaml.MappingNode:
             if node.tag != _MAP_TAG:
                 raise YamlLoadError(node.start_mark.line + 1, f"unsupported tag {node.tag!r}")
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                if type(key_node) is not yaml.ScalarNode or key_node.tag == "tag:yaml.org,2002:merge":
                     raise YamlLoadError(
                         key_node.start_mark.line + 1, "keys must be plain names (no merge keys or complex keys)"
                     )
-                key = _construct_scalar(key_node)
+                key = key_node.value if key_node.tag == _STR_TAG else _construct_scalar(key_node)
                 if not isinstance(key, str):
                     raise YamlLoadError(
                         key_node.start_mark.line + 1, f"key {key_node.value!r} is not a field name (YAML read it as "
                         f"{type(key).__name__})",
                     )
+                key_path = path + (key,)
                 if key in result:
-                    first = self.doc.lines.get(path + (key,))
                     raise YamlLoadError(
                         key_node.start_mark.line + 1,
-                        f"duplicate key {key!r} (first given on line {first}): keep one",
+                        f"duplicate key {key!r} (first given on line {lines.get(key_path)}): keep one",
                     )
-                self.doc.lines[path + (key,)] = key_node.start_mark.line + 1
-                result[key] = self.walk(value_node, path + (key,))
+                lines[key_path] = key_node.start_mark.line + 1
+                result[key] = self.walk(value_node, key_path)
             return result
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != _SEQ_TAG:
-                raise YamlLoadError(node.start_mark.line + 1, f"unsupported tag {node.tag!r}")
-            return [self.walk(item, path + (i,)) for i, item in enumerate(node.value)]
-        value = _construct_scalar(node)
-        # plain style is None for the pure-Python parser and '' for the C one
-        if not node.style and node.tag != _STR_TAG:
-            self.doc.plain_text[path] = (node.tag.rsplit(":", 1)[-1], node.value)
-        return value
+        if node.tag != _SEQ_TAG:
+            raise YamlLoadError(node.start_mark.line + 1, f"unsupported tag {node.tag!r}")
+        walk = self.walk
+        return [walk(item, path + (i,)) for i, item in enumerate(node.value)]
 
 
 def _check_no_anchors(text: str) -> None:
     """Reject anchors even when never aliased. A regex finds candidates; the parser confirms."""
-    if not _ANCHOR_HINT.search(text):
+    if ("&" not in text and "*" not in text) or not _ANCHOR_HINT.search(text):  # `in` is far faster
         return
     for event in yaml.parse(text, Loader=_Loader):
         anchor = getattr(event, "anchor", None)
@@ -154,7 +165,7 @@ def parse_yaml_text(text: str, path: str) -> LoadedDocument:
         raise YamlLoadError(line, f"YAML syntax error: {problem}{context}") from None
     except yaml.reader.ReaderError as exc:  # a control character; the C reader counts bytes
         before = text.encode("utf-8")[: exc.position] if _Loader is not yaml.SafeLoader else text[: exc.position]
-        line = len(before.splitlines()) or 1
+        line = (before.count(b"\n") if isinstance(before, bytes) else before.count("\n")) + 1
         raise YamlLoadError(
             line, f"character U+{exc.character:04X} is not allowed in YAML ({exc.reason}): remove it"
         ) from None

@@ -8,6 +8,7 @@ from typing import Callable
 
 from ..atomic import write_files_atomically
 from ..contribute.docs import render_contributing
+from ..gc_pause import paused_gc
 from ..knowledge_base import KnowledgeBase
 from .bibtex import render_bibtex
 from .json_export import render_json, render_schema
@@ -35,7 +36,8 @@ OUTPUTS: dict[str, Callable[[KnowledgeBase], str | None]] = {
 
 def render_outputs(kb: KnowledgeBase) -> dict[str, str]:
     """Every output's text. Rendering everything before writing anything keeps failures harmless."""
-    rendered = {name: render(kb) for name, render in OUTPUTS.items()}
+    with paused_gc():  # see gc_pause: thousands of live papers make every collection a full rescan
+        rendered = {name: render(kb) for name, render in OUTPUTS.items()}
     return {name: text for name, text in rendered.items() if text is not None}
 
 

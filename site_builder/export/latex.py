@@ -22,7 +22,9 @@ _DECODE_RE = re.compile("|".join(re.escape(k) for k in sorted(_DECODE, key=len, 
 
 
 def latex_escape(text: str) -> str:
-    return text.translate(_ENCODE_TABLE)
+    if any(ch in text for ch in _ENCODE):  # most text has no special character: skip the slower translate
+        return text.translate(_ENCODE_TABLE)
+    return text
 
 
 def latex_unescape(text: str) -> str:

@@ -10,18 +10,23 @@ from __future__ import annotations
 import re
 
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_HTML_TABLE = str.maketrans(_HTML)
 # Inline specials of GitHub-flavoured Markdown. With [ and ] escaped no link can form, so ( ) ! need
 # nothing; # and + matter only at the start of a line, where escaped text never stands.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|$~])")
+_MARKDOWN_SPECIALS = "\\`*_[]|$~"
 
 
 def md_text(text: str) -> str:
     """Text safe to place anywhere inline, including inside a table cell."""
-    one_line = " ".join(text.split())
-    html_safe = one_line.translate(_HTML_TABLE)
-    # ';' after an entity is not special; escape the rest with backslashes
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html_safe)
+    text = " ".join(text.split())
+    # str.replace, guarded by `in`, is several times faster than a regex or translate on 10,000 papers
+    for ch, entity in _HTML.items():  # & first, so the entities' own & are not escaped again
+        if ch in text:
+            text = text.replace(ch, entity)
+    # ';' after an entity is not special; escape the rest with backslashes (the backslash itself first)
+    for ch in _MARKDOWN_SPECIALS:
+        if ch in text:
+            text = text.replace(ch, "\\" + ch)
+    return text
 
 
 def md_url(url: str) -> str:

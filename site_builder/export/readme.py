@@ -8,6 +8,7 @@ Notes``; every string from the data goes through :func:`md_text`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,20 +62,25 @@ def _notes_cell(paper: Paper) -> str:
     return lead + md_text(paper.summary)
 
 
-def paper_rows(papers: tuple[Paper, ...] | list[Paper]) -> list[list[str]]:
-    return [
-        [md_link(p.title, p.primary_url), md_text(p.venue), str(p.year), _code_cell(p), _notes_cell(p)]
-        for p in sorted(papers, key=_sort_key)
-    ]
+def paper_row(paper: Paper) -> list[str]:
+    return [md_link(paper.title, paper.primary_url), md_text(paper.venue), str(paper.year), _code_cell(paper),
+            _notes_cell(paper)]
 
 
-def papers_table(papers: tuple[Paper, ...] | list[Paper]) -> str:
+def paper_rows(papers: tuple[Paper, ...] | list[Paper], rows: Mapping[str, list[str]] | None = None) -> list[list[str]]:
+    """The table rows of ``papers``, newest first; ``rows`` holds rows already escaped, by paper id."""
+    return [rows[p.id] if rows is not None else paper_row(p) for p in sorted(papers, key=_sort_key)]
+
+
+def papers_table(papers: tuple[Paper, ...] | list[Paper], rows: Mapping[str, list[str]] | None = None) -> str:
     if not papers:
         return "_No papers yet: contributions welcome._"
-    return table(["Title", "Venue", "Year", "Code", "Notes"], paper_rows(papers))
+    return table(["Title", "Venue", "Year", "Code", "Notes"], paper_rows(papers, rows))
 
 
-def _category_section(kb: KnowledgeBase, facet: str, category: Category, level: int) -> Section:
+def _category_section(
+    kb: KnowledgeBase, facet: str, category: Category, level: int, rows: Mapping[str, list[str]] | None = None
+) -> Section:
     papers = kb.papers_in(facet, category.id)
     text = md_text(category.description)
     if category.reference_impl:
@@ -89,23 +95,25 @@ def _category_section(kb: KnowledgeBase, facet: str, category: Category, level: 
         )
     if category.children:
         section = Section(category.name, level, text, len(papers))
-        section.children = [_category_section(kb, facet, c, level + 1) for c in category.children]
+        section.children = [_category_section(kb, facet, c, level + 1, rows) for c in category.children]
         return section
-    return Section(category.name, level, text + "\n\n" + papers_table(papers), len(papers))
+    return Section(category.name, level, text + "\n\n" + papers_table(papers, rows), len(papers))
 
 
 def build_sections(kb: KnowledgeBase) -> list[Section]:
+    rows = {p.id: paper_row(p) for p in kb.papers}  # a paper is in several tables: escape its row once
     method = kb.taxonomy.facets["method"]
-    sections = [_category_section(kb, "method", c, 2) for c in method.categories]
+    sections = [_category_section(kb, "method", c, 2, rows) for c in method.categories]
     for title, facet_id in FACET_SECTIONS:
         facet = kb.taxonomy.facets[facet_id]
-        children = [_category_section(kb, facet_id, c, 3) for c, depth in facet.walk() if depth == 0]
+        children = [_category_section(kb, facet_id, c, 3, rows) for c, depth in facet.walk() if depth == 0]
         count = len({p.id for c in facet.categories for p in kb.papers_in(facet_id, c.id)})
         sections.append(Section(title, 2, md_text(facet.description), count, children))
     others = kb.papers_of_kind("survey", "benchmark", "analysis")
     sections.append(
         Section("Related surveys and benchmarks", 2,
-                "Surveys, benchmarks and analyses of prompt-based adaptation.\n\n" + papers_table(others), len(others))
+                "Surveys, benchmarks and analyses of prompt-based adaptation.\n\n" + papers_table(others, rows),
+                len(others))
     )
     return sections
 

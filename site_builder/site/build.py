@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import time
@@ -26,6 +27,10 @@ _REQUIREMENTS: dict[str, tuple[tuple[str, ...], str]] = {
     "mkdocs": (("mkdocs", "material"), "pip install mkdocs-material"),
     "zensical": (("zensical",), "pip install zensical"),
 }
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_TRACEBACK = "Traceback (most recent call last):"
 
 
 class SiteBuildError(Exception):
@@ -64,18 +69,25 @@ def check_builder(root: Path, builder: str) -> None:
 def run_builder(root: Path, *, builder: Builder = "mkdocs", strict: bool = True) -> float:
     """Run the builder on ``root/mkdocs.yml`` (pages already generated); returns its wall time."""
     check_builder(root, builder)
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONUTF8": "1"}
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONUTF8": "1", "NO_COLOR": "1"}
     started = time.perf_counter()
     proc = subprocess.run(builder_command(builder, root, strict=strict), cwd=root, env=env,
                           capture_output=True, text=True, encoding="utf-8", errors="replace", check=False)
     elapsed = time.perf_counter() - started
     if proc.returncode != 0:
-        output = (proc.stdout + proc.stderr).strip().splitlines()
-        relevant = [line for line in output if "WARNING" in line or "ERROR" in line or "Error" in line]
-        detail = "\n".join((relevant or output)[-40:])
         strict_note = " in strict mode (every warning is an error)" if strict else ""
-        raise SiteBuildError(f"{builder} build failed{strict_note}:\n{detail}")
+        raise SiteBuildError(f"{builder} build failed{strict_note}:\n{builder_messages(proc.stdout + proc.stderr)}")
     return elapsed
+
+
+def builder_messages(output: str, *, limit: int = 40) -> str:
+    """What a failed build said, without colour codes, INFO chatter or the builder's own traceback."""
+    lines = _ANSI.sub("", output).splitlines()
+    if _TRACEBACK in lines:  # Zensical ends a strict failure with a traceback: keep its last line only
+        start = lines.index(_TRACEBACK)
+        lines = lines[:start] + lines[-1:]
+    kept = [line.rstrip() for line in lines if line.strip() and not line.startswith("INFO")]
+    return "\n".join(kept[-limit:])
 
 
 def build_site(kb: KnowledgeBase, root: Path, *, builder: Builder = "mkdocs", strict: bool = True) -> Path:

@@ -2,27 +2,27 @@
 
 Every page is rendered from a Jinja2 template in ``templates/`` with autoescaping on, so any
 character in the data (``<``, ``&``, ``|``, quotes) reaches the page as text. Data only ever appears
-inside raw HTML blocks, never in Markdown syntax, so Markdown cannot reinterpret it either; the
-front matter is YAML written by PyYAML, with the title HTML-escaped because the theme inserts it into
-the page's ``<title>`` and navigation unescaped. The only unescaped text is what is built to be
-HTML: the SVG figures (escaped by ElementTree) and BibTeX (shown in a fenced code block, which the
+inside raw HTML blocks, never in Markdown syntax, so Markdown cannot reinterpret it either. The
+front matter holds double-quoted YAML strings, the title HTML-escaped because the theme inserts it
+into the page's ``<title>`` and navigation as is. The only text not escaped by Jinja is what is built
+to be safe: the SVG figures (escaped by ElementTree) and BibTeX (in a fenced code block, which the
 highlighter escapes).
 
-The generated paths (:data:`GENERATED_PATHS`) are removed and rewritten on every run, so a deleted
-paper leaves no stale page; everything else in the docs folder is hand-written and left alone.
+The generated paths (:data:`GENERATED_PATHS`) are synchronised on every run: a deleted paper leaves
+no stale page, an unchanged file is not rewritten, and everything else in the docs folder is
+hand-written and left alone.
 """
 
 from __future__ import annotations
 
+import json
 import re
-import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
@@ -34,7 +34,8 @@ from site_builder.models import FACETS, Category, Paper, Result
 from . import urls
 from .contributing import contributing_page
 from .feed import render_feed
-from .refimpl import BENCH_JSON_CANDIDATES, load_bench, reference_impl
+from .fragments import PageFragments, code_links, paper_title
+from .refimpl import BENCH_JSON_CANDIDATES, BenchFigure, load_bench, reference_impl
 from .settings import SiteSettings, read_site_settings
 from .svg import DiagramColumn, DiagramNode, taxonomy_diagram, timeline_chart
 
@@ -75,15 +76,30 @@ def format_value(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def front_matter(title: str, *, tags: Iterable[str] = (), hide: Iterable[str] = ()) -> Markup:
-    """YAML front matter (without the ``---`` lines). The theme shows ``title`` unescaped."""
-    data: dict[str, Any] = {"title": str(escape(title))}
-    if tags:
-        data["tags"] = list(tags)
-    if hide:
-        data["hide"] = list(hide)
-    text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10**6).rstrip("\n")
-    return Markup(text)  # noqa: S704 - YAML, not HTML; the title inside is escaped above
+# Characters PyYAML refuses anywhere in a document, even inside a quoted string.
+_NOT_YAML_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def yaml_string(text: str) -> str:
+    """A double-quoted YAML scalar: JSON's string syntax is YAML's, with the rest escaped as \\uXXXX."""
+    quoted = json.dumps(text, ensure_ascii=False)
+    quoted = quoted.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return _NOT_YAML_PRINTABLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", quoted)
+
+
+def front_matter(title: str, *, tags: Iterable[str] = (), hide: Iterable[str] = (),
+                 searchable: bool = True) -> Markup:
+    """YAML front matter (without the ``---`` lines). The theme shows ``title`` unescaped, so it is
+    HTML-escaped here; the rest are category names and Material options. A page that only repeats
+    what the paper pages say (the all-papers list, the timeline) is kept out of the search index."""
+    lines = [f"title: {yaml_string(str(escape(title)))}"]
+    for key, values in (("tags", list(tags)), ("hide", list(hide))):
+        if values:
+            lines.append(f"{key}:")
+            lines += [f"  - {yaml_string(v)}" for v in values]
+    if not searchable:
+        lines += ["search:", "  exclude: true"]
+    return Markup("\n".join(lines))  # noqa: S704 - YAML, not HTML; the title inside is escaped above
 
 
 def bibtex_block(bibtex: str) -> Markup:
@@ -204,11 +220,14 @@ class SitePages:
 
     # --- rendering -----------------------------------------------------------------------------
     def render(self, template: str, page_url: str, **context: Any) -> str:
-        def href(url: str) -> str:
-            return urls.relative_url(page_url, url)
-
+        fragments = PageFragments(page_url, self.category_name)
         return self.env.get_template(template).render(
-            href=href,
+            href=fragments.href,
+            paper_link=fragments.paper_link,
+            paper_short_link=fragments.paper_short_link,
+            category_chip=fragments.category_chip,
+            paper_title=paper_title,
+            code_links=code_links,
             urls=urls,
             number=format_value,
             category_name=self.category_name,
@@ -290,9 +309,10 @@ class SitePages:
         related = []
         for facet, ids in categories:
             for category_id in ids:
-                others = [p for p in self._newest_in[(facet, category_id)] if p.id != paper.id]
-                if others:
-                    related.append((facet, category_id, others[:RELATED_PER_CATEGORY], len(others)))
+                newest = self._newest_in[(facet, category_id)]
+                others = [p for p in newest[:RELATED_PER_CATEGORY + 1] if p.id != paper.id][:RELATED_PER_CATEGORY]
+                if others:  # the paper itself is in the list: the others are all but one
+                    related.append((facet, category_id, others, len(newest) - 1))
         return self.render(
             "paper.md.j2", url,
             front_matter=front_matter(f"{paper.short_name}: {paper.title}" if paper.short_name else paper.title,
@@ -305,14 +325,22 @@ class SitePages:
         )
 
     @cached_property
-    def _bench(self):  # noqa: ANN202 - (figures by runner, file)
+    def _bench(self) -> tuple[dict[str, BenchFigure], str | None]:
         return load_bench(self.kb.root)
+
+    def _setting_module(self, facet: str, category_id: str) -> str | None:
+        """A practical setting with its own loop has a module named after it (test-time -> test_time.py)."""
+        module = category_id.replace("-", "_")
+        if facet == "settings" and (self.kb.root / "reference_impls" / f"{module}.py").is_file():
+            return module
+        return None
 
     def category_page(self, facet: str, category: Category, url: str) -> str:
         _, parents = self._categories[(facet, category.id)]
         impl = impl_link = None
-        if category.reference_impl:
-            impl = reference_impl(self.kb.root, category.reference_impl, self._bench)
+        module = category.reference_impl or self._setting_module(facet, category.id)
+        if module:
+            impl = reference_impl(self.kb.root, module, self._bench)
             impl_link = self.settings.source_link(impl.path)
         child_impls = [(c, c.reference_impl) for c, _ in category.walk() if c is not category and c.reference_impl]
         papers = sorted(self.kb.papers_in(facet, category.id), key=lambda p: (-p.year, p.title.lower(), p.id))
@@ -350,12 +378,12 @@ class SitePages:
         kinds = sorted({p.kind for p in self.kb.papers})
         years = sorted({p.year for p in self.kb.papers}, reverse=True)
         return self.render("all_papers.md.j2", urls.ALL_PAPERS,
-                           front_matter=front_matter("All papers", hide=["toc"]),
+                           front_matter=front_matter("All papers", hide=["toc"], searchable=False),
                            papers=self.kb.papers, rows=rows, facets=facets, kinds=kinds, years=years)
 
     def leaderboard_page(self, benchmark_id: str, url: str) -> str:
         benchmark = self.taxonomy.benchmark(benchmark_id)
-        return self.render("leaderboard.md.j2", url, front_matter=front_matter(benchmark.name),
+        return self.render("leaderboard.md.j2", url, front_matter=front_matter(benchmark.name, hide=["toc"]),
                            benchmark=benchmark, groups=leaderboard_groups(self.kb, benchmark_id))
 
     def leaderboards_index(self) -> str:
@@ -384,7 +412,7 @@ class SitePages:
         listing = [(y, sorted(by_year[y], key=lambda p: (p.title.lower(), p.id))) for y in sorted(by_year, reverse=True)]
         return self.render(
             "timeline.md.j2", urls.TIMELINE,
-            front_matter=front_matter("Timeline"),
+            front_matter=front_matter("Timeline", searchable=False),
             chart=Markup(timeline_chart(years, series)),  # noqa: S704 - built and escaped by ElementTree
             years=years, series=series, totals=totals, by_year=listing,
         )
@@ -394,33 +422,50 @@ class SitePages:
                            n_papers=len(self.kb), n_feed=min(FEED_NEWEST, len(self.kb)))
 
 
-def clean_generated(docs_dir: Path) -> None:
-    """Remove every generated path (and nothing else) from the docs folder."""
+def _generated_files(docs_dir: Path) -> set[Path]:
+    found: set[Path] = set()
     for name in GENERATED_PATHS:
         path = docs_dir / name
         if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
+            found.update(p for p in path.rglob("*") if p.is_file() or p.is_symlink())
         elif path.exists() or path.is_symlink():
-            path.unlink()
+            found.add(path)
+    return found
 
 
-def generate_pages(kb: KnowledgeBase, docs_dir: Path, *,
-                   settings: SiteSettings | None = None,
-                   progress: Callable[[str], None] | None = None) -> list[Path]:
-    """Write every generated page and file into ``docs_dir``; returns the paths written, sorted.
+def write_generated(docs_dir: Path, files: dict[str, str]) -> list[Path]:
+    """Make the generated paths of ``docs_dir`` hold exactly ``files``; returns their paths, sorted.
 
-    Pure file generation: needs neither MkDocs nor Zensical. Hand-written files (``index.md``,
-    ``errata.md``, ``tags.md``, ``assets/``) are left untouched.
+    A file whose text is unchanged is not rewritten and a file no longer generated (a deleted paper)
+    is removed, with the folders it leaves empty; nothing outside :data:`GENERATED_PATHS` is touched.
     """
-    docs_dir = Path(docs_dir)
-    rendered = list(SitePages(kb, settings).files())  # render everything before touching the folder
-    clean_generated(docs_dir)
-    written: list[Path] = []
-    for relative, text in rendered:
-        path = docs_dir / relative
+    wanted = {docs_dir / relative: text for relative, text in files.items()}
+    for stale in _generated_files(docs_dir) - wanted.keys():
+        stale.unlink()
+    for name in GENERATED_PATHS:
+        top = docs_dir / name
+        if top.is_dir() and not top.is_symlink():
+            for folder in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+                if not any(folder.iterdir()):
+                    folder.rmdir()
+    for path, text in wanted.items():
+        data = text.encode("utf-8")
+        if path.is_file() and path.read_bytes() == data:
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
-        written.append(path)
-    if progress:
-        progress(f"generated {len(written)} files in {docs_dir}")
-    return sorted(written)
+        path.write_bytes(data)
+    return sorted(wanted)
+
+
+def generate_pages(kb: KnowledgeBase, docs_dir: Path, *, settings: SiteSettings | None = None) -> list[Path]:
+    """Write every generated page and file into ``docs_dir``; returns the paths, sorted.
+
+    Pure file generation: needs neither MkDocs nor Zensical. Everything is rendered before the folder
+    is touched; hand-written files (``index.md``, ``errata.md``, ``tags.md``, ``assets/``) are left alone.
+    """
+    files: dict[str, str] = {}
+    for relative, text in SitePages(kb, settings).files():
+        if relative in files:
+            raise ValueError(f"two generated files at {relative}")
+        files[relative] = text
+    return write_generated(Path(docs_dir), files)

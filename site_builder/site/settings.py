@@ -22,7 +22,7 @@ _TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader
 
 @dataclass(frozen=True)
 class SiteSettings:
-    repo_url: str | None = None  # e.g. https://github.com/owner/repo; links to source files need it
+    repo_url: str | None = None  # repo_url or extra.repository: https://github.com/owner/repo
     site_url: str | None = None  # the published address; makes the feed's links absolute
     branch: str = "HEAD"  # for links to files: <repo_url>/blob/<branch>/<path>
 
@@ -41,8 +41,10 @@ def read_site_settings(root: Path) -> SiteSettings:
         return SiteSettings()
     if not isinstance(data, dict):
         return SiteSettings()
-    repo_url = data.get("repo_url") if isinstance(data.get("repo_url"), str) else None
-    site_url = data.get("site_url") if isinstance(data.get("site_url"), str) else None
     extra = data.get("extra") if isinstance(data.get("extra"), dict) else {}
+    # `extra.repository` gives the source links without Material's repository widget, which fetches
+    # the star count from api.github.com on every page (a request to another host).
+    repo_url = next((v for v in (data.get("repo_url"), extra.get("repository")) if isinstance(v, str) and v), None)
+    site_url = data.get("site_url") if isinstance(data.get("site_url"), str) else None
     branch = extra.get("source_branch") if isinstance(extra.get("source_branch"), str) else "HEAD"
     return SiteSettings(repo_url=repo_url or None, site_url=site_url or None, branch=branch)

@@ -8,8 +8,6 @@ page that holds them with :func:`relative_url`; both builders then produce the s
 
 from __future__ import annotations
 
-import posixpath
-
 HOME = ""
 ALL_PAPERS = "papers/"
 CATEGORIES = "categories/"
@@ -41,10 +39,12 @@ def leaderboard_url(benchmark_id: str) -> str:
 
 
 def docs_file(url: str) -> str:
-    """The file (relative to the docs folder) that MkDocs serves at ``url``.
+    """The file (relative to the docs folder) that the builders serve at ``url``.
 
-    Every page is a folder's ``index.md``, which is served at that folder's URL whatever the
-    builder; a static file (``feed.xml``, ``downloads/papers.bib``) is its own path.
+    Every page is its folder's ``index.md``, never ``<name>.md``: then the source file and the
+    built page sit in the same folder, so a relative link in raw HTML means the same thing to MkDocs
+    (which leaves such links alone) and to Zensical (which rewrites them from the source file's
+    folder to the built page's). A static file (``feed.xml``, ``downloads/papers.bib``) is its own path.
 
     >>> docs_file(""), docs_file("papers/"), docs_file("papers/x/"), docs_file("feed.xml")
     ('index.md', 'papers/index.md', 'papers/x/index.md', 'feed.xml')
@@ -55,16 +55,20 @@ def docs_file(url: str) -> str:
 def relative_url(from_url: str, to_url: str) -> str:
     """The link from the page at ``from_url`` to ``to_url`` (both site-relative, as above).
 
+    Pure string work (no ``os.path``): it runs for every link of every page.
+
     >>> relative_url("papers/a/", "categories/method/vp/")
     '../../categories/method/vp/'
-    >>> relative_url("", "papers/a/"), relative_url("papers/a/", "")
-    ('papers/a/', '../../')
-    >>> relative_url("papers/a/", "downloads/papers.bib")
-    '../../downloads/papers.bib'
+    >>> relative_url("", "papers/a/"), relative_url("papers/a/", ""), relative_url("papers/a/", "papers/b/")
+    ('papers/a/', '../../', '../b/')
+    >>> relative_url("papers/a/", "downloads/papers.bib"), relative_url("categories/", "categories/tasks/")
+    ('../../downloads/papers.bib', 'tasks/')
+    >>> relative_url("papers/a/", "papers/a/")
+    './'
     """
-    base = from_url.rstrip("/") or "."
-    target = to_url.rstrip("/") or "."
-    rel = posixpath.relpath(target, base)
-    if to_url == "" or to_url.endswith("/"):
-        rel = "./" if rel == "." else rel + "/"
-    return rel
+    base = from_url.split("/")[:-1]  # the folders of the page ("" -> none)
+    target = to_url.split("/")  # folders, then the file name ("" for a folder URL)
+    common = 0
+    while common < min(len(base), len(target) - 1) and base[common] == target[common]:
+        common += 1
+    return "/".join([".."] * (len(base) - common) + target[common:]) or "./"

@@ -239,6 +239,7 @@ def test_plain_scalars_of_other_types_are_remembered(loader: str) -> None:
         ("a: !!set {x}\n", 1, "unsupported tag"),
         ("a: 1\n---\nb: 2\n", 2, "YAML syntax error"),
         ("a: 1\nb: c\x07d\n", 2, "U+0007 is not allowed"),
+        ("a: 1\n\x1bb: 2\n", 2, "U+001B is not allowed"),
     ],
 )
 def test_loader_refuses(loader: str, text: str, line: int, phrase: str) -> None:

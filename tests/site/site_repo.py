@@ -125,6 +125,9 @@ A [link in code](papers/EXAMPLE.yaml) stays as written.
 ```
 
 See [the top](#contributing).
+
+<!-- fields:start -->
+<!-- fields:end -->
 """
 
 
@@ -158,6 +161,7 @@ def make_site_repo(root: Path, papers: list[dict[str, Any]] | None = None) -> Pa
         body = ", ".join(f'"{name}": run' for name in runners)
         (impls / f"{module}.py").write_text(f'"""Stub of {module}."""\n\nrun = None\nRUNNERS = {{{body}}}\n',
                                             encoding="utf-8")
+    (impls / "test_time.py").write_text('RUNNERS = {"tpt": None}\n', encoding="utf-8")  # a setting's module
     (impls / "bench.json").write_text(json.dumps(BENCH), encoding="utf-8")
     (root / "papers").mkdir()
     for data in PAPERS if papers is None else papers:

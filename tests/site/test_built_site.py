@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from html_links import check_site
-from site_repo import EVIL_TITLE
+from site_repo import EVIL_TITLE, PAPERS, load, make_site_repo
 
 from site_builder.models import FACETS
-from site_builder.site import urls
+from site_builder.site import SiteBuildError, build_site, builder_available, urls
 
 
 def expected_pages(kb) -> list[str]:
@@ -95,10 +96,16 @@ def test_no_stylesheet_or_script_pulls_from_another_host(mkdocs_site):
     assert "fonts.googleapis.com" not in home and "fonts.gstatic.com" not in home
 
 
-def test_search_index_lists_every_paper(mkdocs_site):
-    index = (mkdocs_site.site / "search" / "search_index.json").read_text(encoding="utf-8")
+def test_search_index_lists_every_paper_once(mkdocs_site):
+    docs = json.loads((mkdocs_site.site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    locations = {d["location"].split("#")[0] for d in docs}
     for paper in mkdocs_site.kb.papers:
-        assert f"papers/{paper.id}/" in index
+        assert f"papers/{paper.id}/" in locations
+    # Pages that only repeat the paper pages stay out of the index, so a search lists each paper once.
+    assert not {"papers/", "timeline/", "tags/"} & locations
+    assert "categories/method/vp-learnable/" in locations  # the category's description is searchable
+    hits = [d for d in docs if "Visual Prompting for Frozen Models" in d["text"] + d["title"]]
+    assert {d["location"].split("#")[0] for d in hits} == {"papers/alpha2022visual/"}
 
 
 def test_tags_page_lists_categories(mkdocs_site):
@@ -111,3 +118,17 @@ def test_built_site_root_matches_generated_pages(mkdocs_site):
     generated_pages = {p.parent.relative_to(docs).as_posix() for p in docs.rglob("index.md")}
     built_pages = {p.parent.relative_to(mkdocs_site.site).as_posix() for p in mkdocs_site.site.rglob("index.html")}
     assert generated_pages <= built_pages
+
+
+@pytest.mark.parametrize("builder", ["mkdocs", "zensical"])
+def test_strict_build_fails_on_a_broken_link_with_a_readable_message(builder, tmp_path):
+    if not builder_available(builder):
+        pytest.skip(f"{builder} is not installed")
+    root = make_site_repo(tmp_path / "repo", papers=PAPERS[:1])
+    with (root / "docs" / "errata.md").open("a", encoding="utf-8") as f:
+        f.write("\n[a broken link](nowhere.md)\n")
+    with pytest.raises(SiteBuildError) as info:
+        build_site(load(root), root, builder=builder)
+    message = str(info.value)
+    assert "strict mode" in message and "nowhere.md" in message
+    assert "Traceback" not in message and "\x1b[" not in message

@@ -128,6 +128,9 @@ def test_reference_implementation_box(generated):
     unmeasured = read(generated, urls.category_url("method", "vpt-learnable"))
     assert "python -m reference_impls run vpt_learnable" in unmeasured  # no runner names: the module name
     assert "not measured yet" in unmeasured
+    setting = read(generated, urls.category_url("settings", "test-time"))
+    assert "python -m reference_impls run tpt" in setting
+    assert "Reference implementation" not in read(generated, urls.category_url("settings", "black-box"))
     parent = read(generated, urls.category_url("method", "vpt"))
     assert "<code>reference_impls/vpt_generated.py</code>" in parent
 

@@ -1,0 +1,112 @@
+"""Command line: list the methods, run one, or benchmark them all.
+
+    python -m reference_impls list
+    python -m reference_impls run vpt-deep [--device cpu|cuda] [--steps N] [--seed S]
+    python -m reference_impls bench [--device cpu|cuda] [--steps N] [--json PATH]
+
+`run` adapts the source-pretrained tiny ViT (backbone.py; pretrained and cached on first use)
+to the bundled downstream task and prints accuracy, trainable parameters and time. `bench` runs
+every registered method, the linear-probe and full-finetune baselines included, prints one table
+and writes it as JSON (default reference_impls/bench.json) for the site.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from .engine import RunResult
+from .registry import load_runners
+
+DEFAULT_JSON = Path(__file__).with_name("bench.json")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m reference_impls", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the registered methods")
+    for name, help_text in (("run", "adapt the pretrained backbone with one method"),
+                            ("bench", "run every method and print a comparison table")):
+        p = sub.add_parser(name, help=help_text)
+        if name == "run":
+            p.add_argument("name", help="a method name from `list`")
+        p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+        p.add_argument("--steps", type=int, default=None, help="training steps (default: the method's own)")
+        p.add_argument("--seed", type=int, default=0)
+        if name == "bench":
+            p.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"output path (default {DEFAULT_JSON})")
+    return parser
+
+
+def _format_row(r: RunResult) -> list[str]:
+    peak = "n/a" if r.peak_mem_mb is None else f"{r.peak_mem_mb:.0f}"
+    return [r.name, f"{100 * r.accuracy:.1f}", f"{r.trainable_params:,}", f"{r.trainable_percent:.2f}",
+            f"{r.step_ms:.1f}", peak]
+
+
+def format_table(results: list[RunResult]) -> str:
+    header = ["method", "acc %", "trainable", "% of backbone", "step ms", "peak MB"]
+    rows = [header] + [_format_row(r) for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True)))
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _print_run(r: RunResult, device: str) -> None:
+    task, steps = r.extra.get("task", "?"), r.extra.get("steps", "?")
+    print(f"{r.name} on {task} ({device}, {steps} steps)")
+    print(f"  accuracy          {100 * r.accuracy:.1f}%")
+    print(f"  trainable params  {r.trainable_params:,} ({r.trainable_percent:.2f}% of the backbone's "
+          f"{r.backbone_params:,})")
+    print(f"  time              {r.seconds:.1f} s ({r.step_ms:.1f} ms/step)")
+    print(f"  peak memory       {'n/a on CPU' if r.peak_mem_mb is None else f'{r.peak_mem_mb:.0f} MB'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    runners = load_runners()
+    if args.command == "list":
+        width = max(map(len, runners))
+        for name, (category, _) in runners.items():
+            print(f"{name.ljust(width)}  {category}")
+        return 0
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("error: --device cuda was given but no CUDA device is available to torch "
+              f"(torch {torch.__version__}, cuda build: {torch.version.cuda or 'no'}); use --device cpu",
+              file=sys.stderr)
+        return 2
+    if args.command == "run":
+        if args.name not in runners:
+            print(f"error: unknown method {args.name!r}; choose one of: {', '.join(runners)}", file=sys.stderr)
+            return 2
+        _print_run(runners[args.name][1](device=args.device, steps=args.steps, seed=args.seed), args.device)
+        return 0
+
+    results, start = [], time.perf_counter()
+    for name, (_, runner) in runners.items():
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        results.append(runner(device=args.device, steps=args.steps, seed=args.seed))
+    print(format_table(results))
+    total = time.perf_counter() - start
+    print(f"({len(results)} methods, {total:.0f} s on {args.device})")
+    report = {
+        "device": args.device,
+        "device_name": torch.cuda.get_device_name() if args.device == "cuda" else platform.processor() or "cpu",
+        "torch": torch.__version__,
+        "seed": args.seed,
+        "total_seconds": round(total, 1),
+        "results": [asdict(r) for r in results],
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(report, indent=2, sort_keys=True, default=str) + "\n")
+    print(f"wrote {args.json}")
+    return 0
