@@ -91,7 +91,7 @@ def marginal_entropy(logits: Tensor) -> Tensor:
     return -(avg_log_p.exp() * avg_log_p).sum()
 
 
-class TestTimePromptTuner:
+class TPTAdapter:
     """Wraps a prompted model whose only trainable parameters are the prompt (backbone frozen)."""
 
     def __init__(self, model: nn.Module, *, config: TPTConfig = TPTConfig(), seed: int = 0) -> None:
@@ -139,7 +139,7 @@ class TestTimePromptTuner:
         return torch.cat(outputs)
 
 
-def tpt_accuracy(tuner: TestTimePromptTuner, task: Task, *, limit: int, device: torch.device) -> float:
+def tpt_accuracy(tuner: TPTAdapter, task: Task, *, limit: int, device: torch.device) -> float:
     x, y = task.test
     predictions = tuner.predict(x[:limit].to(device)).argmax(-1).cpu()
     return (predictions == y[:limit]).float().mean().item()
@@ -159,7 +159,7 @@ def run_tpt(*, device: str = "cpu", steps: int | None = None, seed: int = 0,
     subset = Task(task.name, task.num_classes, task.train, (task.test[0][:limit], task.test[1][:limit]))
     without = evaluate(model, subset, device=device_)
     clean = evaluate(model, load_task("source"), device=device_)
-    tuner = TestTimePromptTuner(model, config=config, seed=seed)
+    tuner = TPTAdapter(model, config=config, seed=seed)
     start = time.perf_counter()
     with_tta = tpt_accuracy(tuner, task, limit=limit, device=device_)
     seconds = time.perf_counter() - start

@@ -124,8 +124,8 @@ class BlackBox(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         self.queries += 1
         self.images += x.shape[0]
-        with torch.no_grad():
-            return self.model(x)
+        with torch.no_grad():  # values in, values out: no graph reaches or leaves the model
+            return self.model(x.detach())
 
 
 def _perturbation(n: int, kind: str, gen: torch.Generator) -> Tensor:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from .knowledge_base import normalise_title
 from .models import FACETS, Paper, Taxonomy

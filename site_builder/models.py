@@ -9,8 +9,8 @@ live in :mod:`site_builder.lint`.
 from __future__ import annotations
 
 import datetime as _dt
-import re
-from typing import Annotated, Iterator, Literal
+from collections.abc import Iterator
+from typing import Annotated, Literal
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator

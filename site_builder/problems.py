@@ -6,8 +6,9 @@ run reports everything that is wrong, errors and warnings apart.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Literal
+from typing import Literal
 
 Severity = Literal["error", "warning"]
 

@@ -4,8 +4,8 @@ PyYAML's safe loader accepts things that are mistakes in a data file: a key writ
 one silently wins), anchors and aliases (values copied from elsewhere in the file, invisible to a
 reviewer), and plain scalars that YAML 1.1 turns into other types (``no`` becomes ``False``,
 ``2101.10010`` becomes ``2101.1001``). Here the C parser composes the node tree (fast) and a small
-walker builds plain Python values, refusing duplicate keys and aliases and remembering, for every
-field path, the line it is on and how a scalar was written.
+builder makes plain Python values, refusing duplicate keys and aliases. For messages, every field
+path's line and how each scalar was written are worked out from the same text when first needed.
 """
 
 from __future__ import annotations
@@ -35,22 +35,62 @@ _ANCHOR_HINT = re.compile(r"(?:^|[\s\[{,:\-?])[&*][^\s&*]", re.MULTILINE)
 
 @dataclass
 class LoadedDocument:
-    """A parsed file: its data, the line of every field path, and how scalars were written."""
+    """A parsed file: its data, the line of every field path, and how scalars were written.
+
+    The positions (``lines``, ``plain_text``) serve error messages only, so they are worked out from
+    the text the first time one is asked for: most files never have a problem, and skipping this on
+    10,000 papers keeps validation close to the cost of parsing.
+    """
 
     path: str
     data: Any
-    lines: dict[FieldPath, int] = field(default_factory=dict)
-    # For plain (unquoted) scalars that YAML resolved to a non-string type: the text as written.
-    plain_text: dict[FieldPath, tuple[str, str]] = field(default_factory=dict)
     first_line: str = ""
+    text: str = field(default="", repr=False)
+    _lines: dict[FieldPath, int] | None = field(default=None, init=False, repr=False)
+    _plain_text: dict[FieldPath, tuple[str, str]] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def lines(self) -> dict[FieldPath, int]:
+        """The line of every field path (of a key for a mapping entry, of the item for a list item)."""
+        if self._lines is None:
+            self._index_positions()
+        return self._lines  # type: ignore[return-value]
+
+    @property
+    def plain_text(self) -> dict[FieldPath, tuple[str, str]]:
+        """For plain (unquoted) scalars that YAML resolved to a non-string type: (type, text as written)."""
+        if self._plain_text is None:
+            self._index_positions()
+        return self._plain_text  # type: ignore[return-value]
+
+    def _index_positions(self) -> None:
+        self._lines, self._plain_text = {}, {}
+        if self.data is not None and self.text:
+            # the text parsed cleanly once already, so this cannot fail
+            _index(yaml.compose(self.text, Loader=_Loader), (), self._lines, self._plain_text)
 
     def line_of(self, path: FieldPath) -> int | None:
         """The line of ``path``, or of its nearest ancestor that has one."""
+        lines = self.lines
         while path:
-            if path in self.lines:
-                return self.lines[path]
+            if path in lines:
+                return lines[path]
             path = path[:-1]
-        return self.lines.get((), 1)
+        return lines.get((), 1)
+
+
+def _index(node: yaml.Node, path: FieldPath, lines: dict[FieldPath, int], plain: dict[FieldPath, tuple[str, str]]) -> None:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:  # keys were checked to be strings when the file was built
+            key_path = path + (key_node.value,)
+            lines[key_path] = key_node.start_mark.line + 1
+            _index(value_node, key_path, lines, plain)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index(item, path + (i,), lines, plain)
+    elif not node.style and node.tag != _STR_TAG:  # plain style: None (pure-Python parser) or '' (C parser)
+        plain[path] = (node.tag.rsplit(":", 1)[-1], node.value)
 
 
 class YamlLoadError(Exception):
@@ -78,15 +118,16 @@ def _construct_scalar(node: yaml.ScalarNode) -> Any:
         ) from None
 
 
-class _Walker:
-    """Builds plain values from composed nodes. Hot on 10,000 papers: scalars first, locals over attributes."""
+class _Builder:
+    """Builds plain values from composed nodes, refusing what a data file must not contain.
 
-    def __init__(self, doc: LoadedDocument):
-        self.doc = doc
-        self.lines = doc.lines
+    Hot on 10,000 papers: scalars first, no bookkeeping of positions (see LoadedDocument).
+    """
+
+    def __init__(self) -> None:
         self.seen: set[int] = set()
 
-    def walk(self, node: yaml.Node, path: FieldPath) -> Any:
+    def build(self, node: yaml.Node) -> Any:
         # An alias makes the composer hand back the very node object it already returned once.
         node_id = id(node)
         if node_id in self.seen:
@@ -95,19 +136,9 @@ class _Walker:
                 "anchors and aliases (&name / *name) are not allowed: write the value out",
             )
         self.seen.add(node_id)
-        lines = self.lines
-        if path not in lines:
-            lines[path] = node.start_mark.line + 1
         kind = type(node)
         if kind is yaml.ScalarNode:
-            tag = node.tag
-            if tag == _STR_TAG:
-                return node.value
-            value = _construct_scalar(node)
-            # plain style is None for the pure-Python parser and '' for the C one
-            if not node.style:
-                self.doc.plain_text[path] = (tag.rsplit(":", 1)[-1], node.value)
-            return value
+            return node.value if node.tag == _STR_TAG else _construct_scalar(node)
         if kind is yaml.MappingNode:
             if node.tag != _MAP_TAG:
                 raise YamlLoadError(node.start_mark.line + 1, f"unsupported tag {node.tag!r}")
@@ -123,19 +154,17 @@ class _Walker:
                         key_node.start_mark.line + 1, f"key {key_node.value!r} is not a field name (YAML read it as "
                         f"{type(key).__name__})",
                     )
-                key_path = path + (key,)
                 if key in result:
+                    first = next(k.start_mark.line + 1 for k, _ in node.value if k.value == key_node.value)
                     raise YamlLoadError(
-                        key_node.start_mark.line + 1,
-                        f"duplicate key {key!r} (first given on line {lines.get(key_path)}): keep one",
+                        key_node.start_mark.line + 1, f"duplicate key {key!r} (first given on line {first}): keep one"
                     )
-                lines[key_path] = key_node.start_mark.line + 1
-                result[key] = self.walk(value_node, key_path)
+                result[key] = self.build(value_node)
             return result
         if node.tag != _SEQ_TAG:
             raise YamlLoadError(node.start_mark.line + 1, f"unsupported tag {node.tag!r}")
-        walk = self.walk
-        return [walk(item, path + (i,)) for i, item in enumerate(node.value)]
+        build = self.build
+        return [build(item) for item in node.value]
 
 
 def _check_no_anchors(text: str) -> None:
@@ -153,7 +182,7 @@ def _check_no_anchors(text: str) -> None:
 
 def parse_yaml_text(text: str, path: str) -> LoadedDocument:
     """Parse one YAML document strictly. Raises :class:`YamlLoadError` with a line number."""
-    doc = LoadedDocument(path=path, data=None, first_line=text.split("\n", 1)[0].rstrip("\r"))
+    doc = LoadedDocument(path=path, data=None, first_line=text.split("\n", 1)[0].rstrip("\r"), text=text)
     try:
         _check_no_anchors(text)
         node = yaml.compose(text, Loader=_Loader)
@@ -173,7 +202,7 @@ def parse_yaml_text(text: str, path: str) -> LoadedDocument:
         raise YamlLoadError(None, f"YAML syntax error: {' '.join(str(exc).split())}") from None
     if node is None:
         return doc
-    doc.data = _Walker(doc).walk(node, ())
+    doc.data = _Builder().build(node)
     return doc
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..atomic import write_files_atomically
 from ..contribute.docs import render_contributing
@@ -13,6 +13,7 @@ from ..knowledge_base import KnowledgeBase
 from .bibtex import render_bibtex
 from .json_export import render_json, render_schema
 from .readme import render_readme
+
 
 def _render_contributing(kb: KnowledgeBase) -> str | None:
     """CONTRIBUTING.md is hand-written except its field reference, regenerated from the schema.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pydantic_core
+
 from ..knowledge_base import KnowledgeBase
 from ..models import FACETS, Paper
 
@@ -16,13 +18,30 @@ def _dumps(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+def _fast_dumps(data: Any) -> str:
+    """The same text as :func:`_dumps`, written by pydantic-core's encoder (json's own encoder is pure
+    Python once it indents: most of the export time on 10,000 papers).
+
+    The two agree on layout, strings and numbers, except floats that either writes in exponent
+    notation (``1e-05`` vs ``1e-5``): callers use this only when every float is in [1e-4, 1e16) or 0.
+    tests/kb/test_exports.py compares both on the test data and on random values.
+    """
+    return pydantic_core.to_json(data, indent=2).decode("utf-8") + "\n"
+
+
+def _plain_float(value: float) -> bool:
+    return value == 0 or 1e-4 <= abs(value) < 1e16
+
+
 def render_json(kb: KnowledgeBase) -> str:
     data = {
         "format_version": FORMAT_VERSION,
         "taxonomy": kb.taxonomy.model_dump(mode="json", exclude_none=True),
         "papers": [p.model_dump(mode="json", exclude_none=True, exclude_defaults=False) for p in kb.papers],
     }
-    return _dumps(data)
+    # result values are the only floats in the data
+    plain = all(_plain_float(r.value) for p in kb.papers for r in p.results)
+    return _fast_dumps(data) if plain else _dumps(data)
 
 
 def paper_schema(kb: KnowledgeBase | None = None) -> dict[str, Any]:

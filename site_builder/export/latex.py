@@ -6,8 +6,8 @@ import re
 
 _ENCODE = {
     "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
+    "{": r"\textbraceleft{}",  # not \{ : BibTeX counts braces even when escaped
+    "}": r"\textbraceright{}",
     "$": r"\$",
     "&": r"\&",
     "#": r"\#",
@@ -17,14 +17,14 @@ _ENCODE = {
     "^": r"\textasciicircum{}",
 }
 _ENCODE_TABLE = str.maketrans(_ENCODE)
+_SPECIAL = re.compile("[" + re.escape("".join(_ENCODE)) + "]")
 _DECODE = {v: k for k, v in _ENCODE.items()}
 _DECODE_RE = re.compile("|".join(re.escape(k) for k in sorted(_DECODE, key=len, reverse=True)))
 
 
 def latex_escape(text: str) -> str:
-    if any(ch in text for ch in _ENCODE):  # most text has no special character: skip the slower translate
-        return text.translate(_ENCODE_TABLE)
-    return text
+    # most text has no special character: a regex search is cheaper than translate on 10,000 papers
+    return text.translate(_ENCODE_TABLE) if _SPECIAL.search(text) else text
 
 
 def latex_unescape(text: str) -> str:

@@ -41,7 +41,7 @@ class Section:
     level: int
     text: str = ""
     count: int | None = None
-    children: list["Section"] = field(default_factory=list)
+    children: list[Section] = field(default_factory=list)
 
     @property
     def anchor(self) -> str:

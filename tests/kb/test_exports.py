@@ -6,6 +6,7 @@ and written all-or-nothing.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import stat
@@ -22,7 +23,7 @@ from site_builder.export.latex import latex_unescape, parse_author_field
 from site_builder.export.markdown import md_link, split_row
 from site_builder.knowledge_base import KnowledgeBase
 from site_builder.load import load_knowledge_base
-from site_builder.models import FACETS, Paper, Taxonomy
+from site_builder.models import FACETS, Benchmark, Category, CodeLink, Facet, Paper, Result, Taxonomy, Venue
 
 from .tmp_repo import (
     OUTPUT_NAMES,
@@ -194,6 +195,36 @@ def test_json_keeps_non_ascii_as_text(kb: KnowledgeBase) -> None:
     assert "Ana María Ñúñez" in export.render_json(kb)
 
 
+def standard_json(kb: KnowledgeBase) -> str:
+    """papers.json as the standard library writes it (what the faster encoder must reproduce)."""
+    return json.dumps(json.loads(export.render_json(kb)), indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("value", [78.5, 0.0, 100.0, 12.0, 0.0001, 1e-05, 1e16, 123456789.125])
+def test_json_is_written_exactly_as_json_dumps_would(repo: Path, value: float) -> None:
+    """A result value near the edges of the fast encoder's range takes the standard library's path."""
+    write_paper(repo, paper_data("zed2022values", results=[{**RESULT, "value": value}]))
+    kb = load_knowledge_base(repo)
+    text = export.render_json(kb)
+    assert text == standard_json(kb)
+    assert json.loads(text)["papers"][-1]["results"][0]["value"] == value
+
+
+def test_json_floats_are_only_result_values() -> None:
+    """render_json checks only result values before using the fast encoder: no other float may exist."""
+
+    def floats(model: type) -> list[str]:
+        found = []
+        for name, info in model.model_fields.items():
+            text = str(info.annotation)
+            if "float" in text:
+                found.append(f"{model.__name__}.{name}")
+        return found
+
+    models = [Paper, Result, CodeLink, Taxonomy, Facet, Category, Venue, Benchmark]
+    assert [f for m in models for f in floats(m)] == ["Result.value"]
+
+
 def test_schema_structure(kb: KnowledgeBase) -> None:
     schema = json.loads(export.render_schema(kb))
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
@@ -254,6 +285,7 @@ def test_a_failing_renderer_leaves_outputs_unchanged(repo: Path, kb: KnowledgeBa
     with pytest.raises(RuntimeError, match="renderer failed"):
         export.write_outputs(kb, repo)
     assert read_outputs(repo) == before
+    assert gc.isenabled(), "rendering pauses the garbage collector and must restore it on failure too"
     assert stray_files(repo) == []
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,28 @@ def test_find_root_walks_up_to_taxonomy(tmp_path: Path) -> None:
     nested = root / "papers" / "deeper"
     nested.mkdir()
     assert find_root(nested) == root.resolve()
+
+
+def test_validate_leaves_the_garbage_collector_as_it_was(tmp_path: Path) -> None:
+    """validate() pauses the cyclic collector while it builds (see site_builder.gc_pause), then restores it."""
+    root = make_repo(tmp_path)
+    assert gc.isenabled()
+    validate(root)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        validate(root)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_errata_links_name_papers_of_the_corpus() -> None:
+    """docs/errata.md links paper pages by id; each must be a paper of the real knowledge base."""
+    import re
+
+    repo = Path(__file__).resolve().parents[2]
+    kb = load_knowledge_base(repo)
+    linked = set(re.findall(r"\]\(papers/([a-z0-9-]+)/index\.md\)", (repo / "docs" / "errata.md").read_text()))
+    assert len(linked) > 20
+    assert sorted(linked - {p.id for p in kb.papers}) == []

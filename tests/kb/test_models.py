@@ -226,6 +226,7 @@ def test_plain_scalars_of_other_types_are_remembered(loader: str) -> None:
     [
         ("a: 1\nb: [1, 2\nc: 3\n", 3, "YAML syntax error"),
         ("a: 1\nb: 2\na: 3\n", 3, "duplicate key 'a' (first given on line 1)"),
+        ("x:\n  - a: 1\n    'a': 2\n", 3, "duplicate key 'a' (first given on line 2)"),
         ("a: &x 1\nb: *x\n", 1, "anchors and aliases"),
         ("a: &x 1\n", 1, "anchors and aliases"),
         ("a:\n  <<: {b: 1}\n", 2, "merge keys"),
@@ -248,6 +249,13 @@ def test_loader_refuses(loader: str, text: str, line: int, phrase: str) -> None:
     assert info.value.line == line
     assert phrase in info.value.message
     assert "\n" not in info.value.message
+
+
+def test_positions_are_worked_out_only_when_asked(loader: str) -> None:
+    doc = parse_yaml_text("id: x\nyear: 2022\n", "p")
+    assert doc._lines is None, "positions cost time on every file; they serve messages only"
+    assert doc.line_of(("year",)) == 2 and doc.plain_text == {("year",): ("int", "2022")}
+    assert parse_yaml_text("# only a comment\n", "p").line_of(("id",)) == 1
 
 
 def test_anchor_lookalikes_in_text_are_fine(loader: str) -> None:

@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from site_builder.export.bibtex import render_bibtex, render_entry
+from site_builder.export.json_export import _dumps, _fast_dumps, _plain_float
 from site_builder.export.latex import latex_unescape, parse_author_field
 from site_builder.export.markdown import md_link, md_text, split_row
 from site_builder.export.readme import paper_rows, render_readme
@@ -115,3 +116,20 @@ def test_bibtex_round_trip(title: str, names: list[str], venue: str) -> None:
         assert latex_unescape(entry["title"]) == title
         assert parse_author_field(entry["author"]) == names
         assert entry["year"] == "2022"
+
+
+json_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(10**12), 10**12), st.text(max_size=40),
+    st.floats(allow_nan=False, allow_infinity=False).filter(_plain_float),
+)
+json_data = st.recursive(
+    json_scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=30,
+)
+
+
+@PROPERTY_SETTINGS
+@given(data=json_data)
+def test_fast_json_encoder_writes_what_json_dumps_writes(data: object) -> None:
+    assert _fast_dumps(data) == _dumps(data)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import copy
+
 import torch
 from torch import nn
 
-from reference_impls.data import Task, load_task
+from reference_impls.data import Task, normalize
 from reference_impls.engine import count_parameters, train
-from reference_impls.tiny_vit import TinyViT
 from reference_impls.vp_generated import (
     BlackBox,
     Coordinator,
@@ -18,21 +18,9 @@ from reference_impls.vp_generated import (
 )
 from reference_impls.vp_learnable import PromptedClassifier
 
-DEVICES = [
-    "cpu",
-    pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")),
-]
 
-
-def tiny_backbone(device: str) -> TinyViT:
-    torch.manual_seed(0)
-    return TinyViT(embed_dim=32, depth=2, num_heads=2).to(device).eval()
-
-
-def small_task(n: int = 64) -> Task:
-    task = load_task("shape-side")
-    return Task(task.name, task.num_classes, (task.train[0][:n], task.train[1][:n]),
-                (task.test[0][:n], task.test[1][:n]))
+def first(task: Task, n: int) -> Task:
+    return Task(task.name, task.num_classes, (task.train[0][:n], task.train[1][:n]), (task.test[0][:n], task.test[1][:n]))
 
 
 class NoGradientBackbone(nn.Module):
@@ -53,7 +41,7 @@ def test_coordinator_is_small_starts_as_identity_and_stays_in_range():
     coordinator = Coordinator(image_size=32)
     assert 1000 < count_parameters(coordinator, trainable_only=True) < 5000
     assert all(not p.requires_grad for p in coordinator.encoder.parameters())
-    x = (torch.rand(4, 3, 32, 32) - 0.5) / 0.23
+    x = normalize(torch.rand(4, 3, 32, 32))
     assert torch.allclose(coordinator(x), x)  # zero-initialised last layer: no prompt yet
     with torch.no_grad():
         coordinator.decoder[-1].weight.normal_(0, 5.0)
@@ -63,9 +51,8 @@ def test_coordinator_is_small_starts_as_identity_and_stays_in_range():
     assert not torch.allclose(coordinator.prompt(x[:1]), coordinator.prompt(x[1:2]))  # image-conditioned
 
 
-@pytest.mark.parametrize("device", DEVICES)
-def test_backprop_training_reaches_only_the_coordinator(device):
-    backbone = tiny_backbone(device)
+def test_backprop_training_reaches_only_the_coordinator(device, small_pretrained, tiny_task):
+    backbone = small_pretrained.to(device)
     before = {k: v.clone() for k, v in backbone.state_dict().items()}
     torch.manual_seed(0)
     model = PromptedClassifier(backbone, Coordinator(image_size=32), num_classes=10).to(device)
@@ -76,14 +63,13 @@ def test_backprop_training_reaches_only_the_coordinator(device):
     assert all(p.grad is None for p in model.prompter.encoder.parameters())
     assert model.prompter.decoder[-1].weight.grad.abs().sum() > 0
     model.zero_grad()
-    losses = train(model, small_task(32), steps=25, lr=5e-2, batch_size=32, device=device)
+    losses = train(model, first(tiny_task, 32), steps=25, lr=5e-2, batch_size=32, device=device)
     assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
     assert all(torch.equal(before[k], v) for k, v in backbone.state_dict().items())
 
 
-@pytest.mark.parametrize("device", DEVICES)
-def test_spsa_is_forward_only_and_counts_queries_exactly(device):
-    backbone = tiny_backbone(device)
+def test_spsa_is_forward_only_and_counts_queries_exactly(device, small_vit, tiny_task):
+    backbone = small_vit.to(device)
     before = {k: v.clone() for k, v in backbone.state_dict().items()}
     guarded = NoGradientBackbone(backbone)
     box = BlackBox(guarded)
@@ -91,7 +77,7 @@ def test_spsa_is_forward_only_and_counts_queries_exactly(device):
     model = PromptedClassifier(box, Coordinator(image_size=32), num_classes=10).to(device)
     w0 = [p.detach().clone() for p in model.parameters() if p.requires_grad]
     config = SPSAConfig(steps=3, batch_size=8, num_perturbations=2, a=1.0, c=0.05)
-    losses = train_spsa_gc(model, small_task(), config=config, device=device)
+    losses = train_spsa_gc(model, tiny_task, config=config, device=device)
     assert box.queries == guarded.calls == 3 * 2 * 2 and box.images == 3 * 2 * 2 * 8
     assert len(losses) == 3 and all(torch.isfinite(torch.tensor(losses)))
     assert all(p.grad is None for p in backbone.parameters())
@@ -119,20 +105,20 @@ def test_spsa_estimate_points_along_the_true_gradient():
         assert cosine > 0.6, f"{kind}: cosine {cosine:.2f}"
 
 
-def test_spsa_lowers_the_loss_on_a_fixed_batch():
+def test_spsa_lowers_the_loss_on_a_fixed_batch(small_pretrained, tiny_task):
     torch.manual_seed(0)
-    model = PromptedClassifier(BlackBox(tiny_backbone("cpu")), Coordinator(image_size=32), num_classes=10)
-    task = small_task(16)
+    model = PromptedClassifier(BlackBox(small_pretrained), Coordinator(image_size=32), num_classes=10)
+    task = first(tiny_task, 16)
     losses = train_spsa_gc(model, task, config=SPSAConfig(steps=40, batch_size=16, a=0.2, c=0.05,
                                                          num_perturbations=4))
     assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
 
 
-def test_same_seed_same_result():
+def test_same_seed_same_result(small_vit, tiny_task):
     def once() -> torch.Tensor:
         torch.manual_seed(1)
-        model = PromptedClassifier(BlackBox(tiny_backbone("cpu")), Coordinator(image_size=32), num_classes=10)
-        train_spsa_gc(model, small_task(), config=SPSAConfig(steps=3, batch_size=8, num_perturbations=2), seed=5)
+        model = PromptedClassifier(BlackBox(copy.deepcopy(small_vit)), Coordinator(image_size=32), num_classes=10)
+        train_spsa_gc(model, tiny_task, config=SPSAConfig(steps=3, batch_size=8, num_perturbations=2), seed=5)
         return torch.nn.utils.parameters_to_vector(p for p in model.parameters() if p.requires_grad)
 
     assert torch.equal(once(), once())
