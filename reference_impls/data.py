@@ -8,13 +8,14 @@ a smooth two-colour gradient background with mild pixel noise.
 
 Why textures and not shapes: a ViT trained from scratch needs many epochs to learn shape (a
 relation between patches), while a texture is visible inside every 4x4 patch, so a tiny ViT
-learns it within a one-minute pretraining budget on two CPU cores.
+learns it within a pretraining budget of a minute or two on two CPU cores.
 
 Tasks (`load_task(name)`):
   source        label = texture (10 classes). The backbone is pretrained on it (backbone.py), so
                 its class token learns "which texture", trained to ignore where the region is.
   texture-side  different label space: texture (first 5 kinds) x which half of the image holds
-                the region's centre (left/right) = 10 classes. The frozen features know the
+                the region (left/right) = 10 classes; regions are smaller here (radius 4-7 px)
+                and lie entirely inside their half. The frozen features know the
                 texture but were trained to be position-invariant, so a linear probe on the class
                 token is useful but not sufficient; prompt tokens can re-route attention to the
                 positional evidence that patch tokens still carry (their position embeddings).
@@ -49,7 +50,7 @@ MEAN = (0.5, 0.5, 0.5)
 STD = (0.25, 0.25, 0.25)
 
 # Bump when the generator changes: backbone.py includes it in the cache key of pretrained weights.
-DATA_VERSION = 2
+DATA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,19 @@ def _texture(kind: Tensor, cx: Tensor, cy: Tensor, gen: torch.Generator) -> Tens
     return candidates[torch.arange(n), kind].float()
 
 
-def _draw(n: int, gen: torch.Generator, kinds: Tensor) -> tuple[Tensor, Tensor]:
-    """Draw n images with a textured region of the given kinds; returns images and region centre x."""
+def _draw(n: int, gen: torch.Generator, kinds: Tensor, half: Tensor | None = None) -> Tensor:
+    """Draw n images with a textured region of the given kinds.
+
+    With `half` (0 = left, 1 = right per image) the region is smaller (radius 4-7 px) and lies
+    entirely inside that half of the image; otherwise it has radius 7-12 px and lies anywhere.
+    """
     u = lambda *shape: torch.rand(*shape, generator=gen)  # noqa: E731 - local shorthand
-    r = 7.0 + 5.0 * u(n)  # region radius 7..12 px
-    cx = r + 1 + (IMG_SIZE - 2 * r - 2) * u(n)  # the region stays inside the frame
+    if half is None:
+        r = 7.0 + 5.0 * u(n)
+        cx = r + 1 + (IMG_SIZE - 2 * r - 2) * u(n)  # the region stays inside the frame
+    else:
+        r = 4.0 + 3.0 * u(n)
+        cx = r + 1 + (IMG_SIZE / 2 - 2 * r - 2) * u(n) + IMG_SIZE / 2 * half.float()
     cy = r + 1 + (IMG_SIZE - 2 * r - 2) * u(n)
     coords = torch.arange(IMG_SIZE, dtype=torch.float32) + 0.5
     dx = coords.view(1, 1, -1) - cx.view(-1, 1, 1)
@@ -124,7 +133,7 @@ def _draw(n: int, gen: torch.Generator, kinds: Tensor) -> tuple[Tensor, Tensor]:
     f1 = torch.where((f1 - f0).abs().mean(1, keepdim=True) < 0.35, 1 - f0, f1)
     images = background * (1 - mask) + (f0 * (1 - t) + f1 * t) * mask
     images = images + 0.03 * torch.randn(images.shape, generator=gen)
-    return images.clamp(0, 1), cx
+    return images.clamp(0, 1)
 
 
 def _shift(images: Tensor, gen: torch.Generator) -> Tensor:
@@ -138,11 +147,10 @@ def _shift(images: Tensor, gen: torch.Generator) -> Tensor:
 def _make_split(name: str, n: int, gen: torch.Generator) -> tuple[Tensor, Tensor]:
     if name == "texture-side":
         kinds = torch.randint(0, 5, (n,), generator=gen)
-        images, cx = _draw(n, gen, kinds)
-        right = (cx >= IMG_SIZE / 2).long()
-        return images, kinds * 2 + right
+        right = torch.randint(0, 2, (n,), generator=gen)
+        return _draw(n, gen, kinds, half=right), kinds * 2 + right
     kinds = torch.randint(0, len(TEXTURES), (n,), generator=gen)
-    images, _ = _draw(n, gen, kinds)
+    images = _draw(n, gen, kinds)
     if name == "shifted":
         images = _shift(images, gen)
     return images, kinds

@@ -191,12 +191,12 @@ def fit_and_evaluate(
 
 def run_linear_probe(*, device: str = "cpu", steps: int | None = None, seed: int = 0) -> RunResult:
     return fit_and_evaluate("linear-probe", lambda b: LinearProbe(b, num_classes=10), device=device,
-                            steps=steps or 300, lr=1e-2, seed=seed)
+                            steps=steps or 200, lr=1e-2, seed=seed)
 
 
 def run_full_finetune(*, device: str = "cpu", steps: int | None = None, seed: int = 0) -> RunResult:
     return fit_and_evaluate("full-finetune", lambda b: FullFinetune(b, num_classes=10), device=device,
-                            steps=steps or 300, lr=5e-4, seed=seed, weight_decay=0.05)
+                            steps=steps or 200, lr=5e-4, seed=seed, weight_decay=0.05)
 
 
 RUNNERS = {"linear-probe": run_linear_probe, "full-finetune": run_full_finetune}

@@ -39,7 +39,7 @@ from torch import Tensor, nn
 
 from .data import Task, load_task
 from .engine import RunResult, count_parameters, evaluate, resolve_device
-from .vp_learnable import PadPrompter, PromptedClassifier, input_size
+from .vp_learnable import FrequencyPrompter, PadPrompter, PromptedClassifier, input_size
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class TPTConfig:
     tta_steps: int = 1
     lr: float = 0.1
     weight_decay: float = 0.01  # AdamW's default, as in TPT
-    pad: int = 4
+    prompt: str = "frequency"  # vp_learnable.FrequencyPrompter (radius 4) or "pad" (PadPrompter, width 4)
     min_scale: float = 0.6  # random resized crop: smallest side fraction
 
 
@@ -154,7 +154,10 @@ def run_tpt(*, device: str = "cpu", steps: int | None = None, seed: int = 0,
     limit = min(steps or len(task.test[1]), len(task.test[1]))
     torch.manual_seed(seed)
     backbone = pretrained_backbone(device=device_)
-    prompter = PadPrompter(image_size=input_size(backbone)[0], pad=config.pad, init_std=0.0)
+    size = input_size(backbone)[0]
+    assert config.prompt in ("frequency", "pad"), f"prompt must be 'frequency' or 'pad', not {config.prompt!r}"
+    prompter = (FrequencyPrompter(image_size=size, radius=4) if config.prompt == "frequency"
+                else PadPrompter(image_size=size, pad=4, init_std=0.0))  # both start as the identity
     model = PromptedClassifier(backbone, prompter, num_classes=task.num_classes).to(device_)  # identity mapping
     subset = Task(task.name, task.num_classes, task.train, (task.test[0][:limit], task.test[1][:limit]))
     without = evaluate(model, subset, device=device_)
@@ -171,7 +174,7 @@ def run_tpt(*, device: str = "cpu", steps: int | None = None, seed: int = 0,
         peak_mem_mb=torch.cuda.max_memory_allocated(device_) / 2**20 if device_.type == "cuda" else None,
         extra={"task": config.task, "test_images": limit, "accuracy_without_tta": without,
                "source_accuracy_without_tta": clean, "num_views": config.num_views, "keep": config.keep,
-               "lr": config.lr},
+               "lr": config.lr, "prompt": config.prompt},
     )
 
 

@@ -12,10 +12,15 @@ References:
 
 Departures from timm: no register tokens, no dynamic image size, no layer scale or stochastic
 depth (`ls1`, `drop_path1`, ... exist as `nn.Identity` so code written for timm finds them),
-no attention pooling; the forward pass is the same sequence of operations.
+no attention pooling; the forward pass is the same sequence of operations. Position embeddings
+are learnable as in timm but start, by default, from MAE's 2D sin-cos table (He et al., "Masked
+Autoencoders Are Scalable Vision Learners", CVPR 2022) instead of trunc-normal(0.02): a large
+ViT learns spatial structure from its data, while our short pretraining on a task that does
+not depend on position would leave positions near their random start, and downstream tasks
+that do need position (data.py's "texture-side") would then have nothing to find.
 
 The defaults (32x32 images, 4x4 patches, 64 dims, 6 blocks) make a model of about 0.3M
-parameters that trains on two CPU cores in about a minute (see backbone.py).
+parameters that pretrains on two CPU cores in one to two minutes (see backbone.py).
 """
 
 from __future__ import annotations
@@ -23,6 +28,20 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+
+def sincos_2d(grid_size: tuple[int, int], dim: int) -> Tensor:
+    """MAE's fixed 2D sin-cos position table [1, H*W, dim]: half the channels encode the row, half the column."""
+    assert dim % 4 == 0, f"embed_dim {dim} must be a multiple of 4 for 2D sin-cos positions"
+    omega = 1.0 / 10000 ** (torch.arange(dim // 4, dtype=torch.float64) / (dim // 4))
+
+    def encode(pos: Tensor) -> Tensor:  # [M] -> [M, dim/2]
+        angles = pos.double()[:, None] * omega[None]
+        return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+    rows, cols = torch.meshgrid(torch.arange(grid_size[0]), torch.arange(grid_size[1]), indexing="ij")
+    table = torch.cat([encode(rows.flatten()), encode(cols.flatten())], dim=1)  # row-major, as patches are
+    return table.float().unsqueeze(0)
 
 
 class PatchEmbed(nn.Module):
@@ -117,8 +136,10 @@ class TinyViT(nn.Module):
         mlp_ratio: float = 4.0,
         global_pool: str = "token",
         class_token: bool = True,
+        pos_embed_init: str = "sincos",
     ) -> None:
         super().__init__()
+        assert pos_embed_init in ("sincos", "trunc_normal"), f"unknown pos_embed_init {pos_embed_init!r}"
         assert global_pool in ("token", "avg"), f"global_pool must be 'token' or 'avg', not {global_pool!r}"
         assert class_token or global_pool == "avg", "global_pool='token' needs class_token=True"
         self.num_classes = num_classes
@@ -143,11 +164,17 @@ class TinyViT(nn.Module):
         self.fc_norm = nn.LayerNorm(embed_dim, eps=1e-6) if use_fc_norm else nn.Identity()
         self.head_drop = nn.Dropout(0.0)
         self.head = nn.Linear(embed_dim, num_classes) if num_classes > 0 else nn.Identity()
-        self._init_weights()
+        self._init_weights(pos_embed_init)
 
-    def _init_weights(self) -> None:
-        # timm's "timm" scheme: truncated normal for positions and linear layers, tiny class token.
-        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+    def _init_weights(self, pos_embed_init: str) -> None:
+        # timm's "timm" scheme (truncated normal for linear layers, tiny class token), except that
+        # positions start from MAE's 2D sin-cos table by default (see the module docstring).
+        if pos_embed_init == "sincos":
+            with torch.no_grad():
+                self.pos_embed[:, self.num_prefix_tokens :] = sincos_2d(self.patch_embed.grid_size, self.embed_dim)
+                self.pos_embed[:, : self.num_prefix_tokens] = 0.0
+        else:
+            nn.init.trunc_normal_(self.pos_embed, std=0.02)
         if self.cls_token is not None:
             nn.init.normal_(self.cls_token, std=1e-6)
         for m in self.modules():

@@ -68,31 +68,35 @@ class SPSAConfig:
 class GeneratedConfig:
     task: str = DOWNSTREAM
     feature_channels: int = 8  # frozen encoder output channels
-    trigger_channels: int = 4  # learned prompt-trigger channels
-    hidden: int = 16
+    trigger_channels: int = 1  # learned prompt-trigger channels
+    hidden: int = 4
     eps: float = 1.0  # prompt scale (BlackVIP's P_EPS)
     backprop_steps: int = 400
     backprop_lr: float = 5e-3
 
 
 class Coordinator(nn.Module):
-    """Normalised image -> clip(image + eps * decoder([frozen_encoder(image), trigger]))."""
+    """Normalised image -> clip(image + eps * decoder([frozen_encoder(image), trigger])).
 
-    def __init__(self, *, image_size: int, patch: int = 4, feature_channels: int = 8, trigger_channels: int = 4,
-                 hidden: int = 16, eps: float = 1.0, mean=MEAN, std=STD) -> None:
+    The encoder gives one feature vector per patch; the decoder mixes it with the learned trigger
+    of that grid cell and a transposed convolution paints a full-resolution patch of prompt.
+    """
+
+    def __init__(self, *, image_size: int, patch: int = 4, feature_channels: int = 8, trigger_channels: int = 1,
+                 hidden: int = 4, eps: float = 1.0, mean=MEAN, std=STD) -> None:
         super().__init__()
         assert image_size % patch == 0, f"image size {image_size} must be a multiple of patch {patch}"
         grid = image_size // patch
+        self.eps = eps
         self.encoder = nn.Sequential(nn.Conv2d(3, feature_channels, patch, stride=patch), nn.GELU())
         self.encoder.requires_grad_(False)  # frozen, like BlackVIP's pretrained encoder
         self.trigger = nn.Parameter(0.1 * torch.rand(1, trigger_channels, grid, grid))  # official: U(0, 0.1)
         self.decoder = nn.Sequential(
-            nn.Conv2d(feature_channels + trigger_channels, hidden, 3, padding=1), nn.GELU(),
+            nn.Conv2d(feature_channels + trigger_channels, hidden, 1), nn.GELU(),
             nn.ConvTranspose2d(hidden, 3, patch, stride=patch),
         )
         nn.init.zeros_(self.decoder[-1].weight)  # start from "no prompt"
         nn.init.zeros_(self.decoder[-1].bias)
-        self.eps = eps
         mean_, std_ = torch.tensor(mean).view(1, 3, 1, 1), torch.tensor(std).view(1, 3, 1, 1)
         self.register_buffer("low", (0 - mean_) / std_, persistent=False)  # [0, 1] in normalised units
         self.register_buffer("high", (1 - mean_) / std_, persistent=False)

@@ -1,9 +1,9 @@
 """Shared fixtures for the reference implementation tests.
 
 Mechanism tests (shapes, gradients, freezing, fidelity to the papers) use a small randomly
-initialised TinyViT: they need timm's structure, not good weights. Tests that need features that
-mean something use `small_pretrained`, a 2-block TinyViT pretrained for a few seconds on the
-source task and cached like the real backbone (its cache key differs, so both coexist).
+initialised TinyViT: they need timm's structure, not good weights, and need no pretraining. The
+tests that do need the real source-pretrained backbone (test_tiny_vit.py's quality check and the
+CLI `run` test) get it from the on-disk cache (backbone.py): about a minute on the first run.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 import torch
 
-from reference_impls.backbone import ModelConfig, PretrainConfig, pretrained_backbone
 from reference_impls.data import Task, load_task
 from reference_impls.tiny_vit import TinyViT
 
@@ -19,8 +18,6 @@ CUDA = pytest.param(
     "cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")]
 )
 DEVICES = ["cpu", CUDA]
-
-SMALL_PRETRAIN = PretrainConfig(model=ModelConfig(embed_dim=32, depth=2, num_heads=2), steps=60, batch_size=64)
 
 
 @pytest.fixture(params=DEVICES)
@@ -33,19 +30,6 @@ def small_vit() -> TinyViT:
     """A random 3-block TinyViT (dim 32) in eval mode; fresh for every test."""
     torch.manual_seed(0)
     return TinyViT(embed_dim=32, depth=3, num_heads=2).eval()
-
-
-@pytest.fixture(scope="session")
-def small_pretrained_state() -> dict[str, torch.Tensor]:
-    return pretrained_backbone(config=SMALL_PRETRAIN).state_dict()
-
-
-@pytest.fixture
-def small_pretrained(small_pretrained_state: dict[str, torch.Tensor]) -> TinyViT:
-    """A fresh copy of the briefly pretrained 2-block TinyViT, in eval mode."""
-    vit = TinyViT(**SMALL_PRETRAIN.model.__dict__)
-    vit.load_state_dict(small_pretrained_state)
-    return vit.eval()
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 import torch
 
+from reference_impls.backbone import pretrained_backbone
 from reference_impls.test_time import (
     TPTAdapter,
     TPTConfig,
@@ -17,6 +19,12 @@ from reference_impls.test_time import (
 from reference_impls.vp_learnable import PadPrompter, PromptedClassifier
 
 CONFIG = TPTConfig(num_views=16, keep=0.25, lr=0.1)
+
+
+@pytest.fixture
+def source_vit() -> torch.nn.Module:
+    """A fresh copy of the package's source-pretrained backbone (on-disk cache; trained on first use)."""
+    return pretrained_backbone()
 
 
 def prompted(backbone: torch.nn.Module) -> PromptedClassifier:
@@ -47,8 +55,8 @@ def test_marginal_entropy_is_the_entropy_of_the_mean_prediction():
     assert torch.allclose(marginal_entropy(logits), -(mean_p * mean_p.log()).sum(), atol=1e-6)
 
 
-def test_prompt_and_optimiser_are_reset_before_every_sample(small_pretrained, monkeypatch):
-    model = prompted(small_pretrained)
+def test_prompt_and_optimiser_are_reset_before_every_sample(source_vit, monkeypatch):
+    model = prompted(source_vit)
     tuner = TPTAdapter(model, config=CONFIG)
     initial = [p.detach().clone() for p in tuner.params]
     seen = []
@@ -70,8 +78,8 @@ def test_prompt_and_optimiser_are_reset_before_every_sample(small_pretrained, mo
     assert all(torch.equal(p, p0) for p, p0 in zip(tuner.params, initial, strict=True))  # reset at the end
 
 
-def test_one_step_lowers_the_objective_and_touches_only_the_prompt(device, small_pretrained):
-    backbone = small_pretrained.to(device)
+def test_one_step_lowers_the_objective_and_touches_only_the_prompt(device, source_vit):
+    backbone = source_vit.to(device)
     before = {k: v.clone() for k, v in backbone.state_dict().items()}
     model = prompted(backbone).to(device)
     tuner = TPTAdapter(model, config=TPTConfig(num_views=32, keep=0.25, lr=0.05))
@@ -86,8 +94,8 @@ def test_one_step_lowers_the_objective_and_touches_only_the_prompt(device, small
     assert all(torch.equal(before[k], v) for k, v in backbone.state_dict().items()) and not backbone.training
 
 
-def test_same_seed_same_result(small_pretrained):
+def test_same_seed_same_result(source_vit):
     images = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
-    a = TPTAdapter(prompted(copy.deepcopy(small_pretrained)), config=CONFIG, seed=4).predict(images)
-    b = TPTAdapter(prompted(copy.deepcopy(small_pretrained)), config=CONFIG, seed=4).predict(images)
+    a = TPTAdapter(prompted(copy.deepcopy(source_vit)), config=CONFIG, seed=4).predict(images)
+    b = TPTAdapter(prompted(copy.deepcopy(source_vit)), config=CONFIG, seed=4).predict(images)
     assert torch.equal(a, b)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 import torch
 from torch import nn
 
+from reference_impls.backbone import pretrained_backbone
 from reference_impls.data import Task, normalize
 from reference_impls.engine import count_parameters, train
 from reference_impls.vp_generated import (
@@ -17,6 +19,12 @@ from reference_impls.vp_generated import (
     train_spsa_gc,
 )
 from reference_impls.vp_learnable import PromptedClassifier
+
+
+@pytest.fixture
+def source_vit() -> torch.nn.Module:
+    """A fresh copy of the package's source-pretrained backbone (on-disk cache; trained on first use)."""
+    return pretrained_backbone()
 
 
 def first(task: Task, n: int) -> Task:
@@ -51,8 +59,8 @@ def test_coordinator_is_small_starts_as_identity_and_stays_in_range():
     assert not torch.allclose(coordinator.prompt(x[:1]), coordinator.prompt(x[1:2]))  # image-conditioned
 
 
-def test_backprop_training_reaches_only_the_coordinator(device, small_pretrained, tiny_task):
-    backbone = small_pretrained.to(device)
+def test_backprop_training_reaches_only_the_coordinator(device, source_vit, tiny_task):
+    backbone = source_vit.to(device)
     before = {k: v.clone() for k, v in backbone.state_dict().items()}
     torch.manual_seed(0)
     model = PromptedClassifier(backbone, Coordinator(image_size=32), num_classes=10).to(device)
@@ -105,9 +113,9 @@ def test_spsa_estimate_points_along_the_true_gradient():
         assert cosine > 0.6, f"{kind}: cosine {cosine:.2f}"
 
 
-def test_spsa_lowers_the_loss_on_a_fixed_batch(small_pretrained, tiny_task):
+def test_spsa_lowers_the_loss_on_a_fixed_batch(source_vit, tiny_task):
     torch.manual_seed(0)
-    model = PromptedClassifier(BlackBox(small_pretrained), Coordinator(image_size=32), num_classes=10)
+    model = PromptedClassifier(BlackBox(source_vit), Coordinator(image_size=32), num_classes=10)
     task = first(tiny_task, 16)
     losses = train_spsa_gc(model, task, config=SPSAConfig(steps=40, batch_size=16, a=0.2, c=0.05,
                                                          num_perturbations=4))

@@ -68,14 +68,14 @@ def test_backbone_frozen_bit_identical_and_in_eval_mode(
 
 
 @wrapper_names
-def test_loss_falls(name: str, small_pretrained: nn.Module, tiny_task, device: str) -> None:
+def test_loss_falls(name: str, small_vit: nn.Module, tiny_task, device: str) -> None:
     torch.manual_seed(0)
-    model = WRAPPERS[name](small_pretrained)
+    model = WRAPPERS[name](small_vit)
     x, y = tiny_task.train
-    few = Task(name="few", num_classes=10, train=(x[:32], y[:32]), test=(x[:32], y[:32]))
-    # 32 images, full batches: every method can fit them, so the loss must clearly fall.
-    losses = train(model, few, steps=30, lr=1e-2, batch_size=32, device=device)
-    assert sum(losses[-3:]) / 3 < 0.7 * sum(losses[:3]) / 3, losses
+    few = Task(name="few", num_classes=10, train=(x[:16], y[:16]), test=(x[:16], y[:16]))
+    # 16 images in full batches: every method can fit them, so the loss must clearly fall.
+    losses = train(model, few, steps=40, lr=3e-2, batch_size=16, device=device)
+    assert sum(losses[-3:]) / 3 < 0.5 * sum(losses[:3]) / 3, [round(v, 2) for v in losses]
 
 
 @wrapper_names
