@@ -45,7 +45,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
-from .data import DOWNSTREAM, MEAN, STD, Task, load_task
+from .data import MEAN, STD, Task, load_task
 from .engine import RunResult, count_parameters, evaluate, resolve_device, train
 from .vp_learnable import PromptedClassifier, input_size
 
@@ -66,7 +66,8 @@ class SPSAConfig:
 
 @dataclass(frozen=True)
 class GeneratedConfig:
-    task: str = DOWNSTREAM
+    task: str = "shifted"  # same labels as the source: the frozen head is used as it is
+    label_mapping: str = "identity"  # or "flm" (vp_learnable), for a task with other labels
     feature_channels: int = 8  # frozen encoder output channels
     trigger_channels: int = 1  # learned prompt-trigger channels
     hidden: int = 4
@@ -210,7 +211,9 @@ def _build(black_box: bool, device: torch.device, seed: int, config: GeneratedCo
                               trigger_channels=config.trigger_channels, hidden=config.hidden, eps=config.eps)
     model = PromptedClassifier(BlackBox(backbone) if black_box else backbone, coordinator,
                                num_classes=task.num_classes).to(device)
-    model.remap(*task.train)  # frequency label mapping with the initial (identity) prompt
+    assert config.label_mapping in ("identity", "flm"), f"unknown label mapping {config.label_mapping!r}"
+    if config.label_mapping == "flm":
+        model.remap(*task.train)  # frequency label mapping, computed with the initial (zero) prompt
     no_prompt_accuracy = evaluate(model, task, device=device)  # zero-initialised prompt = no prompt
     return backbone, task, model, no_prompt_accuracy
 

@@ -47,7 +47,7 @@ class NoGradientBackbone(nn.Module):
 
 def test_coordinator_is_small_starts_as_identity_and_stays_in_range():
     coordinator = Coordinator(image_size=32)
-    assert 1000 < count_parameters(coordinator, trainable_only=True) < 5000
+    assert 100 < count_parameters(coordinator, trainable_only=True) < 5000  # small enough for SPSA
     assert all(not p.requires_grad for p in coordinator.encoder.parameters())
     x = normalize(torch.rand(4, 3, 32, 32))
     assert torch.allclose(coordinator(x), x)  # zero-initialised last layer: no prompt yet
