@@ -143,6 +143,35 @@ class FullFinetune(nn.Module):
         return self.backbone(normalize(images))
 
 
+def run_result(
+    name: str,
+    model: nn.Module,
+    backbone: nn.Module,
+    *,
+    accuracy: float,
+    seconds: float,
+    train_seconds: float,
+    steps: int,
+    device: torch.device,
+    extra: dict,
+    measure_memory: bool = True,
+) -> RunResult:
+    """A RunResult from what a runner measured; parameter shares and peak memory are derived here."""
+    trainable, backbone_params = count_parameters(model, trainable_only=True), count_parameters(backbone)
+    peak = torch.cuda.max_memory_allocated(device) / 2**20 if measure_memory and device.type == "cuda" else None
+    return RunResult(
+        name=name,
+        accuracy=accuracy,
+        trainable_params=trainable,
+        backbone_params=backbone_params,
+        trainable_percent=100.0 * trainable / backbone_params,
+        seconds=seconds,
+        step_ms=1000.0 * train_seconds / max(1, steps),
+        peak_mem_mb=peak,
+        extra=extra,
+    )
+
+
 def fit_and_evaluate(
     name: str,
     build: Callable[[nn.Module], nn.Module],
@@ -164,8 +193,6 @@ def fit_and_evaluate(
     backbone = backbone if backbone is not None else pretrained_backbone(device=device)
     model = build(backbone).to(device)
     data = load_task(task)
-    trainable = count_parameters(model, trainable_only=True)
-    backbone_params = count_parameters(backbone)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()
@@ -175,16 +202,9 @@ def fit_and_evaluate(
         torch.cuda.synchronize(device)
     train_seconds = time.perf_counter() - start
     accuracy = evaluate(model, data, device=device)
-    peak = torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None
-    return RunResult(
-        name=name,
-        accuracy=accuracy,
-        trainable_params=trainable,
-        backbone_params=backbone_params,
-        trainable_percent=100.0 * trainable / backbone_params,
-        seconds=time.perf_counter() - start,
-        step_ms=1000.0 * train_seconds / max(1, steps),
-        peak_mem_mb=peak,
+    return run_result(
+        name, model, backbone, accuracy=accuracy, seconds=time.perf_counter() - start,
+        train_seconds=train_seconds, steps=steps, device=device,
         extra={"task": task, "steps": steps, "lr": lr, "final_loss": losses[-1] if losses else float("nan")},
     )
 

@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .data import Task, load_task
-from .engine import RunResult, count_parameters, evaluate, resolve_device
+from .engine import RunResult, evaluate, resolve_device, run_result
 from .vp_learnable import FrequencyPrompter, PadPrompter, PromptedClassifier, input_size
 
 
@@ -169,12 +169,10 @@ def run_tpt(*, device: str = "cpu", steps: int | None = None, seed: int = 0,
     start = time.perf_counter()
     with_tta = tpt_accuracy(tuner, task, limit=limit, device=device_)
     seconds = time.perf_counter() - start
-    trainable, backbone_params = count_parameters(model, trainable_only=True), count_parameters(backbone)
-    return RunResult(
-        name="tpt", accuracy=with_tta, trainable_params=trainable, backbone_params=backbone_params,
-        trainable_percent=100.0 * trainable / backbone_params, seconds=seconds,
-        step_ms=1000.0 * seconds / limit,  # one test image: views, one tuning step, prediction, reset
-        peak_mem_mb=torch.cuda.max_memory_allocated(device_) / 2**20 if device_.type == "cuda" else None,
+    return run_result(
+        "tpt", model, backbone, accuracy=with_tta, seconds=seconds,
+        train_seconds=seconds, steps=limit,  # a "step" is one test image: views, one tuning step, prediction, reset
+        device=device_,
         extra={"task": config.task, "steps": limit, "test_images": limit, "accuracy_without_tta": without,
                "source_accuracy_without_tta": clean, "num_views": config.num_views, "keep": config.keep,
                "lr": config.lr, "prompt": config.prompt},

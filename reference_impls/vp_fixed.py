@@ -51,7 +51,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .data import normalize
-from .engine import LinearProbe, RunResult, count_parameters, resolve_device
+from .engine import LinearProbe, RunResult, resolve_device, run_result
 
 RED, GREY = (1.0, 0.0, 0.0), (0.5, 0.5, 0.5)
 
@@ -269,11 +269,9 @@ def _run_marker(name: str, prompt: Callable[[Scenes], Tensor], *, device: str, s
     seconds = time.perf_counter() - start
     torch.manual_seed(seed)
     control, _, _ = marker_accuracy(LinearProbe(backbone, num_classes=2).to(device_), None, seed=seed, config=config)
-    trainable, backbone_params = count_parameters(probe, trainable_only=True), count_parameters(backbone)
-    return RunResult(
-        name=name, accuracy=accuracy, trainable_params=trainable, backbone_params=backbone_params,
-        trainable_percent=100.0 * trainable / backbone_params, seconds=seconds,
-        step_ms=1000.0 * train_seconds / config.steps, peak_mem_mb=None,
+    return run_result(
+        name, probe, backbone, accuracy=accuracy, seconds=seconds, train_seconds=train_seconds,
+        steps=config.steps, device=device_, measure_memory=False,
         extra={"task": "two striped disks: stripe direction of the marked one", "steps": config.steps, "chance": 0.5,
                "accuracy_without_prompt": control, "prompt_parameters": 0, "final_loss": losses[-1]},
     )

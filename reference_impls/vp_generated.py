@@ -52,7 +52,7 @@ from torch import Tensor, nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
 from .data import MEAN, STD, Task, load_task
-from .engine import RunResult, count_parameters, evaluate, resolve_device, train
+from .engine import RunResult, evaluate, resolve_device, run_result, train
 from .vp_learnable import PromptedClassifier, input_size
 
 
@@ -197,14 +197,9 @@ def train_spsa_gc(model: PromptedClassifier, task: Task, *, config: SPSAConfig =
 def _result(name: str, model: PromptedClassifier, backbone: nn.Module, task: Task, device: torch.device,
             steps: int, start: float, train_seconds: float, extra: dict) -> RunResult:
     accuracy = evaluate(model, task, device=device)
-    trainable, backbone_params = count_parameters(model, trainable_only=True), count_parameters(backbone)
-    return RunResult(
-        name=name, accuracy=accuracy, trainable_params=trainable, backbone_params=backbone_params,
-        trainable_percent=100.0 * trainable / backbone_params, seconds=time.perf_counter() - start,
-        step_ms=1000.0 * train_seconds / steps,
-        peak_mem_mb=torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None,
-        extra={"task": task.name, "steps": steps, **extra},
-    )
+    return run_result(name, model, backbone, accuracy=accuracy, seconds=time.perf_counter() - start,
+                      train_seconds=train_seconds, steps=steps, device=device,
+                      extra={"task": task.name, "steps": steps, **extra})
 
 
 def _build(black_box: bool, device: torch.device, seed: int, config: GeneratedConfig):

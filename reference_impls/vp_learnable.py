@@ -51,7 +51,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .data import DOWNSTREAM, MEAN, STD, Task, load_task
-from .engine import RunResult, count_parameters, evaluate, resolve_device
+from .engine import RunResult, evaluate, resolve_device, run_result
 
 
 @dataclass(frozen=True)
@@ -275,12 +275,9 @@ def run_label_mapped_prompt(name: str, make_prompter: Callable[[int, VPConfig], 
         torch.cuda.synchronize(device_)
     train_seconds = time.perf_counter() - start
     accuracy = evaluate(model, task, device=device_)
-    trainable, backbone_params = count_parameters(model, trainable_only=True), count_parameters(backbone)
-    return RunResult(
-        name=name, accuracy=accuracy, trainable_params=trainable, backbone_params=backbone_params,
-        trainable_percent=100.0 * trainable / backbone_params, seconds=time.perf_counter() - start,
-        step_ms=1000.0 * train_seconds / steps,
-        peak_mem_mb=torch.cuda.max_memory_allocated(device_) / 2**20 if device_.type == "cuda" else None,
+    return run_result(
+        name, model, backbone, accuracy=accuracy, seconds=time.perf_counter() - start,
+        train_seconds=train_seconds, steps=steps, device=device_,
         extra={"task": config.task, "steps": steps, "lr": config.lr, "label_mapping": mapping,
                "no_prompt_accuracy": no_prompt_accuracy, "mapping": model.label_mapping.mapping.tolist(),
                "final_loss": losses[-1]},
