@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-FACETS: tuple[str, ...] = ("method", "tasks", "domains", "settings", "trust")
+FACETS: tuple[str, ...] = ("method", "modality", "tasks", "domains", "settings", "trust")
 
 ID_PATTERN = r"^[a-z][a-z0-9-]{2,63}$"
 ARXIV_PATTERN = r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$"
@@ -113,6 +113,11 @@ class Paper(_Strict):
         validate_default=True,  # so that a missing `method` is reported at its own field
         description="Ids of facet `method` (required for kind: method).",
     )
+    modality: list[str] = Field(
+        default_factory=list,
+        validate_default=True,
+        description="Ids of facet `modality`: which encoder the prompt acts on (required for kind: method).",
+    )
     tasks: list[str] = Field(default_factory=list, description="Ids of facet `tasks`.")
     domains: list[str] = Field(default_factory=list, description="Ids of facet `domains`.")
     settings: list[str] = Field(default_factory=list, description="Ids of facet `settings`.")
@@ -138,12 +143,13 @@ class Paper(_Strict):
             raise ValueError("an author is listed twice")
         return authors
 
-    @field_validator("method")
+    @field_validator("method", "modality")
     @classmethod
-    def _method_required(cls, ids: list[str], info: ValidationInfo) -> list[str]:
-        # `kind` is declared before `method`, so it is already in info.data when it was valid
+    def _required_for_methods(cls, ids: list[str], info: ValidationInfo) -> list[str]:
+        # `kind` is declared before both, so it is already in info.data when it was valid
         if info.data.get("kind", "method") == "method" and not ids:
-            raise ValueError("required for kind: method, e.g. method: [vpt-learnable]")
+            example = "method: [vpt-learnable]" if info.field_name == "method" else "modality: [visual]"
+            raise ValueError(f"required for kind: method, e.g. {example}")
         return ids
 
     @field_validator("summary")
@@ -163,7 +169,7 @@ class Paper(_Strict):
     def _url(cls, url: str | None) -> str | None:
         return None if url is None else _check_https(url)
 
-    @field_validator("method", "tasks", "domains", "settings", "trust")
+    @field_validator(*FACETS)
     @classmethod
     def _no_repeats(cls, ids: list[str]) -> list[str]:
         if len(set(ids)) != len(ids):

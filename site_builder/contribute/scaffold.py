@@ -83,6 +83,7 @@ def render_draft(draft: Draft, taxonomy: Taxonomy) -> str:
         "#     official: true",
         _line("kind: method", "method | survey | benchmark | analysis"),
         _line("method: []", f"TODO required for kind: method; one or more of: {methods}"),
+        _line("modality: []", f"TODO required for kind: method; one or more of: {', '.join(taxonomy.all_ids('modality'))}"),
     ]
     for facet in ("tasks", "domains", "settings", "trust"):
         lines.append(_line(f"# {facet}: []", f"optional: {', '.join(taxonomy.all_ids(facet))}"))

@@ -88,7 +88,7 @@ def test_import_bib(repo: Path, env: Path, run: Run, tmp_path: Path) -> None:
     assert "venue: CVPR " in text and 'arxiv: "2112.08654"' in text and "import-bib" in text
     _, problems = validate(repo)
     fields = {p.field for p in problems if p.path == "papers/wang2022learning.yaml" and p.severity == "error"}
-    assert fields == {"method", "summary"}  # the fields only a person can fill
+    assert fields == {"method", "modality", "summary"}  # the fields only a person can fill
 
 
 def test_import_bib_dry_run_writes_nothing(repo: Path, env: Path, run: Run, tmp_path: Path) -> None:

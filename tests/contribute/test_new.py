@@ -13,7 +13,7 @@ from site_builder.load import validate
 from .conftest import ARXIV_PATH, FIXTURES, FakeServer, Reply
 
 Run = Callable[..., tuple[int, str, str]]
-HUMAN_FIELDS = {"method", "summary", "venue", "(entry)"}
+HUMAN_FIELDS = {"method", "modality", "summary", "venue", "(entry)"}
 
 
 def _problems_of(root: Path, name: str) -> list[str]:
@@ -45,16 +45,18 @@ def test_new_from_arxiv_writes_the_facts_and_leaves_the_human_fields(repo: Path,
     assert sorted(errors) == sorted([
         f"papers/jia2022visual.yaml:{_line_of(path, 'method')}: method: "
         "required for kind: method, e.g. method: [vpt-learnable]",
+        f"papers/jia2022visual.yaml:{_line_of(path, 'modality')}: modality: "
+        "required for kind: method, e.g. modality: [visual]",
         f"papers/jia2022visual.yaml:{_line_of(path, 'summary')}: summary: String should have at least 1 character",
     ])
 
     # once the summary is written, validate still asks for the method
     path.write_text(text.replace('summary: ""', "summary: Prompt tokens for a frozen ViT."), encoding="utf-8")
     errors = _problems_of(repo, "jia2022visual.yaml")
-    assert errors and all("method" in e for e in errors)
+    assert errors and all("method" in e or "modality" in e for e in errors)
 
     # and with both, the scaffold is a valid paper
-    path.write_text(path.read_text(encoding="utf-8").replace("method: []", "method: [vpt-learnable]"), encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace("method: []", "method: [vpt-learnable]").replace("modality: []", "modality: [visual]"), encoding="utf-8")
     assert _problems_of(repo, "jia2022visual.yaml") == []
 
 

@@ -87,7 +87,7 @@ def write_oversized(path: Path) -> None:
     """A valid entry padded with comment lines past the 256 KiB limit (every other check would pass)."""
     entry = (
         f"{SCHEMA_COMMENT}\nid: oversized\ntitle: Broken Entry Larger Than the Limit\nauthors: [Ada Smith]\n"
-        'year: 2022\nvenue: CVPR\narxiv: "2201.10025"\nmethod: [vpt-learnable]\nsummary: Too large.\n'
+        'year: 2022\nvenue: CVPR\narxiv: "2201.10025"\nmethod: [vpt-learnable]\nmodality: [visual]\nsummary: Too large.\n'
     )
     padding = "# padding to push the file over the limit\n" * (MAX_FILE_BYTES // 40)
     path.write_text(entry + padding, encoding="utf-8")

@@ -37,7 +37,7 @@ def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
                             {"benchmark": "fgvc-mean", "value": 85.0, "method": "Deep", **row}]),
         paper_data("gen2023tokens", year=2023, method=["vpt-generated"], tasks=["classification"]),
         paper_data("both2023mixed", year=2023, method=["vp-generated", "vpt-learnable"], arxiv="2301.00001", url=None),
-        paper_data("survey2024field", year=2024, kind="survey", method=[], title="A Survey of Visual Prompting"),
+        paper_data("survey2024field", year=2024, kind="survey", method=[], modality=[], title="A Survey of Visual Prompting"),
     ]
     for data in papers:
         write_paper(root, data)

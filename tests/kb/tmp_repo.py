@@ -49,6 +49,7 @@ def paper_data(paper_id: str, **fields: Any) -> dict[str, Any]:
         "venue": "CVPR",
         "url": f"https://example.org/{paper_id}",
         "method": ["vpt-learnable"],
+        "modality": ["visual"],
         "summary": f"A synthetic entry called {paper_id}.",
     }
     data.update(fields)
