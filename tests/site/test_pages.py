@@ -111,7 +111,7 @@ def test_data_cannot_start_markdown_or_snippet_syntax(generated):
 def test_paper_page_content(generated):
     page = read(generated, urls.paper_url("alpha2022visual"))
     meta = yaml.safe_load(FRONT_MATTER.match(page).group(1))
-    assert meta["tags"] == ["VP-Learnable", "Image classification", "Black-box"]
+    assert meta["tags"] == ["VP-Learnable", "Visual", "Image classification", "Black-box"]
     assert 'href="https://arxiv.org/abs/2203.00001"' in page
     assert '<strong>Official code</strong>: <a href="https://github.com/example/alphavp"' in page
     assert "Code (unofficial)" in page
