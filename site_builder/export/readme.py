@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..knowledge_base import KnowledgeBase
 from ..models import Category, Paper
-from ..site.refimpl import declared_runner_names
+from ..runners import declared_runner_names
 from .bibtex import render_entry
 from .markdown import github_anchor, md_link, md_text, md_url, table
 
