@@ -16,12 +16,12 @@ from typing import Any
 from ..load import find_root
 from ..problems import Problem
 from .bib_import import import_bib
-from .errors import ContributeError
 from .files import replace_file
 from .http import HttpClient, HttpSettings
 from .links import render_report, run_link_check
 from .new import create_paper
 from .repository import Repository
+from .sources import ContributeError
 from .verify import verify
 
 ENV_HELP = ("Network settings come from the environment: SITE_BUILDER_MAILTO (your e-mail, sent to "

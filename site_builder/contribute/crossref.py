@@ -14,9 +14,8 @@ import re
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from .errors import ContributeError, SourceError
 from .http import HttpClient
-from .record import SourceRecord
+from .sources import ContributeError, SourceError, SourceRecord
 
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 _DATE_FIELDS = ("published-print", "published-online", "issued", "published")

@@ -21,12 +21,10 @@ from dataclasses import dataclass
 from ..problems import ProblemList
 from .arxiv import ARXIV_ID, fetch_arxiv_many
 from .crossref import DOI, fetch_crossref
-from .errors import ContributeError, SourceError
 from .http import HttpClient
-from .naming import family_name, same_surname
-from .record import SourceRecord
+from .identity import TITLE_THRESHOLD, family_name, same_surname, title_similarity
 from .repository import PaperFile, Repository
-from .similarity import TITLE_THRESHOLD, title_similarity
+from .sources import ContributeError, SourceError, SourceRecord
 
 PREPRINT_GRACE_YEARS = 1
 

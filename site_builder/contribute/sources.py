@@ -1,8 +1,30 @@
-"""What a metadata source says about a paper, in one shape for both arXiv and Crossref."""
+"""What the contributor commands share: a metadata source's answer about a paper (:class:`SourceRecord`,
+one shape for arXiv and Crossref) and the errors they report as one clear message (never a traceback)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+class ContributeError(Exception):
+    """A failure the user can act on; ``str(error)`` is the whole message."""
+
+
+class FetchError(ContributeError):
+    """An HTTP request that did not produce an answer.
+
+    ``kind`` says why, so callers can decide what it means for them (the link checker counts a
+    timeout as "unknown", not "broken"): ``timeout``, ``connection``, ``rate-limited``,
+    ``server-error`` or ``invalid-url``.
+    """
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+class SourceError(ContributeError):
+    """A metadata source answered, but not with the record asked for (unknown id, malformed body)."""
 
 
 @dataclass(frozen=True)
