@@ -11,6 +11,7 @@ Each command is a thin wrapper (see :mod:`.commands`) over a module with one job
 - :mod:`.scaffold`  render a new paper file; :mod:`.new` decides what goes in it
 - :mod:`.verify`    compare papers with their sources; :mod:`.links` check every URL
 - :mod:`.bib_import`  BibTeX entries to paper files; :mod:`.docs` the generated field reference
+- :mod:`.awesome_list` read another awesome list; :mod:`.compare_list` compare it with the paper files
 """
 
 from .sources import ContributeError, FetchError, SourceError, SourceRecord

@@ -1,0 +1,324 @@
+"""``compare-list``: what another awesome list has that the knowledge base lacks, and its wrong links.
+
+Each paper row of the list (see :mod:`.awesome_list`) is looked up in the paper files:
+
+- by id: the paper holding the row's arXiv id (else its DOI);
+- by title: a paper whose title or short name matches the row's title. Titles match after
+  normalisation (case, accents, punctuation, spacing, LaTeX), with or without a name prefix
+  ("CoOp: ..."), at a difflib similarity of at least 0.9, or when a title of five words or more is
+  the start of the other (a truncated title). A title of one to three words matches only a short
+  name or a name prefix exactly.
+
+A row is **in the knowledge base** when either finds a paper, **missing** when neither does, and
+**wrong** (a wrong link, worth a look) when the id and the title point at two different papers, when
+the row's title (four words or more) is unlike the title of the paper holding its id (similarity
+below 0.8 and not an abridgement of it, so a slightly renamed or shortened title passes), or when the
+title (four words or more) matches a paper that has another arXiv id; a short name that matches a
+paper with another arXiv id leaves the row missing, with a note (two methods may share a name). Rows listed in an ``--exclude`` file are out of scope: counted, not compared.
+Recall is the share of distinct in-scope papers the knowledge base has. Nothing touches the network.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .arxiv import normalise_arxiv_id
+from .awesome_list import AwesomeList, ListEntry
+from .identity import TITLE_THRESHOLD, comparable_title
+from .repository import PaperFile, Repository
+from .sources import ContributeError
+
+AGREEMENT_THRESHOLD = 0.8  # a row's title against the paper holding its id: renamed versions still agree
+LONG_TITLE_WORDS = 4
+PREFIX_WORDS = 5
+NAME_PREFIX = re.compile(r"^\s*([^:]{1,40}?)\s*:\s+(\S.*)$")
+
+
+def title_forms(title: str) -> tuple[str, str | None]:
+    """(the comparable title, the comparable name prefix or None): ``"CoOp: Learning to ..."`` gives
+    ``("learning to ...", "coop")`` and ``"Learning to ..."`` gives ``("learning to ...", None)``."""
+    match = NAME_PREFIX.match(title)
+    if match and len(match.group(1).split()) <= 4:
+        return comparable_title(match.group(2)), comparable_title(match.group(1)) or None
+    return comparable_title(title), None
+
+
+@dataclass(frozen=True)
+class KnownPaper:
+    file: PaperFile
+    title: str  # comparable, without name prefix
+    whole: str  # comparable, with it
+    names: frozenset[str]  # comparable short name and name prefix
+
+    @property
+    def path(self) -> str:
+        return self.file.path
+
+    @property
+    def arxiv(self) -> str | None:
+        return self.file.text("arxiv")
+
+
+def _similar(a: str, b: str, threshold: float) -> bool:
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    matcher = difflib.SequenceMatcher(None, a, b)
+    return matcher.real_quick_ratio() >= threshold and matcher.quick_ratio() >= threshold and \
+        matcher.ratio() >= threshold
+
+
+def _is_word_prefix(short: str, long: str) -> bool:
+    return len(short.split()) >= PREFIX_WORDS and (long == short or long.startswith(short + " "))
+
+
+def _is_word_subsequence(short: str, long: str) -> bool:
+    """Every word of ``short`` in ``long``, in order ("Prompt Engineering on Vision-Language Models"
+    in "A Systematic Survey of Prompt Engineering on Vision-Language Foundation Models")."""
+    words = iter(long.split())
+    return all(word in words for word in short.split())
+
+
+def names_only(title: str) -> bool:
+    """A title of one to three words: it can only be compared with short names."""
+    return len(comparable_title(title).split()) < LONG_TITLE_WORDS
+
+
+def title_matches(title: str, paper: KnownPaper, threshold: float = TITLE_THRESHOLD) -> bool:
+    """Whether a list's title names this paper (the rules in the module docstring)."""
+    body, name = title_forms(title)
+    whole = comparable_title(title)
+    if len(whole.split()) < LONG_TITLE_WORDS:
+        return bool(whole) and (whole in paper.names or whole in (paper.title, paper.whole)
+                                or (name is not None and name in paper.names))
+    if name and name in paper.names and _similar(body, paper.title, threshold - 0.1):
+        return True
+    return any(_similar(mine, theirs, threshold) or _is_word_prefix(mine, theirs)
+               for mine in {body, whole} for theirs in {paper.title, paper.whole})
+
+
+class PaperIndex:
+    """The paper files, looked up by arXiv id, DOI and title."""
+
+    def __init__(self, papers: Iterable[PaperFile]):
+        self.papers: list[KnownPaper] = []
+        self.by_arxiv: dict[str, KnownPaper] = {}
+        self.by_doi: dict[str, KnownPaper] = {}
+        for file in papers:
+            title = file.text("title") or ""
+            body, name = title_forms(title)
+            names = {n for n in (name, comparable_title(file.text("short_name") or "")) if n}
+            known = KnownPaper(file, body, comparable_title(title), frozenset(names))
+            self.papers.append(known)
+            if file.text("arxiv"):
+                self.by_arxiv[str(file.text("arxiv"))] = known
+            if file.text("doi"):
+                self.by_doi[str(file.text("doi")).lower()] = known
+
+    def by_title(self, title: str) -> KnownPaper | None:
+        """The paper the title names; the most similar one when several match."""
+        if not title:
+            return None
+        matches = [p for p in self.papers if title_matches(title, p)]
+        if len(matches) > 1:
+            whole = comparable_title(title)
+            matches.sort(key=lambda p: -max(difflib.SequenceMatcher(None, whole, p.whole).ratio(),
+                                            difflib.SequenceMatcher(None, title_forms(title)[0], p.title).ratio()))
+        return matches[0] if matches else None
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    line: int
+    key: str  # an arXiv id or a title, as written
+    arxiv: str | None
+    reason: str
+
+
+def read_exclusions(path: Path) -> list[Exclusion]:
+    """One arXiv id or title per line, optionally a tab and the reason; ``#`` starts a comment line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ContributeError(f"cannot read the exclude file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ContributeError(f"{path} is not UTF-8 text: save it as UTF-8 and try again") from None
+    out = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        key, _, reason = raw.partition("\t")
+        key = key.strip()
+        try:
+            arxiv = normalise_arxiv_id(key)
+        except ContributeError:
+            arxiv = None
+        out.append(Exclusion(number, key, arxiv, reason.strip()))
+    return out
+
+
+@dataclass(frozen=True)
+class RowResult:
+    entry: ListEntry
+    status: str  # "have", "missing", "wrong" or "excluded"
+    paper: str | None = None  # the paper file the row was found as
+    note: str = ""
+
+    @property
+    def found(self) -> bool:
+        return self.paper is not None
+
+    def to_json(self) -> dict[str, Any]:
+        e = self.entry
+        return {"line": e.line, "status": self.status, "title": e.title, "arxiv": e.arxiv, "doi": e.doi,
+                "paper": self.paper, "note": self.note}
+
+
+@dataclass
+class Comparison:
+    path: str
+    rows: list[RowResult]
+    exclusions_unused: list[Exclusion] = field(default_factory=list)
+
+    def distinct(self, *, in_scope: bool = True) -> dict[str, list[RowResult]]:
+        """The rows of each distinct paper (keyed by paper file, else arXiv id, DOI or title)."""
+        papers: dict[str, list[RowResult]] = {}
+        for row in self.rows:
+            if in_scope == (row.status == "excluded"):
+                continue
+            papers.setdefault(_paper_key(row), []).append(row)
+        return papers
+
+    def totals(self) -> dict[str, Any]:
+        papers = self.distinct()
+        found = sum(1 for rows in papers.values() if any(r.found for r in rows))
+        wrong = sum(1 for row in self.rows if row.status == "wrong")
+        excluded = len(self.distinct(in_scope=False))
+        every = len(set(map(_paper_key, self.rows)))
+        return {"rows": len(self.rows), "distinct": every, "listed_twice_or_more": len(self.rows) - every,
+                "excluded": excluded, "in_scope": len(papers), "in_kb": found, "not_in_kb": len(papers) - found,
+                "wrong_rows": wrong, "recall": round(found / len(papers), 4) if papers else None}
+
+    def missing_arxiv_ids(self) -> list[str]:
+        return sorted({r.entry.arxiv for r in self.rows if r.status == "missing" and r.entry.arxiv})
+
+
+def _paper_key(row: RowResult) -> str:
+    e = row.entry
+    if row.paper:
+        return row.paper
+    if row.status == "wrong" and e.title:  # its id belongs to another paper: the title is what it is
+        return f"title:{comparable_title(e.title)}"
+    if e.arxiv:
+        return f"arXiv:{e.arxiv}"
+    if e.doi:
+        return f"doi:{e.doi.lower()}"
+    return f"title:{comparable_title(e.title)}"
+
+
+def _describe(paper: KnownPaper) -> str:
+    return f"{paper.path} ({f'arXiv {paper.arxiv}' if paper.arxiv else 'no arXiv id'})"
+
+
+def compare_entry(entry: ListEntry, index: PaperIndex) -> RowResult:
+    by_id = (index.by_arxiv.get(entry.arxiv) if entry.arxiv else None) or \
+        (index.by_doi.get(entry.doi.lower()) if entry.doi else None)
+    by_title = index.by_title(entry.title)
+    link = f"arXiv {entry.arxiv}" if entry.arxiv else f"DOI {entry.doi}"
+    if by_id is not None:
+        if by_title is not None and by_title is not by_id:
+            return RowResult(entry, "wrong", by_title.path, f"links {link}, which is {by_id.path}, but the title "
+                             f"is that of {_describe(by_title)}")
+        agrees = names_only(entry.title) or title_matches(entry.title, by_id, AGREEMENT_THRESHOLD) or \
+            _is_word_subsequence(comparable_title(entry.title), by_id.whole)
+        if not agrees:
+            title = by_id.file.text("title")  # the row's paper is not that one: it stays unfound
+            return RowResult(entry, "wrong", None, f'links {link}, which is {by_id.path} "{title}": '
+                             "a different title")
+        return RowResult(entry, "have", by_id.path)
+    if by_title is not None:
+        if entry.arxiv and by_title.arxiv and by_title.arxiv != entry.arxiv:
+            if names_only(entry.title):  # names collide (two methods called DePT): not enough to say
+                return RowResult(entry, "missing", note=f"named like {_describe(by_title)}: another paper, "
+                                 "or a wrong link")
+            return RowResult(entry, "wrong", by_title.path, f"the title is that of {_describe(by_title)}, "
+                             f"but the row links {link}")
+        return RowResult(entry, "have", by_title.path)
+    return RowResult(entry, "missing")
+
+
+def _excluded_by(entry: ListEntry, exclusions: list[Exclusion]) -> Exclusion | None:
+    for exclusion in exclusions:
+        if exclusion.arxiv and entry.arxiv == exclusion.arxiv:
+            return exclusion
+        if exclusion.arxiv is None and entry.title:
+            mine, theirs = comparable_title(entry.title), comparable_title(exclusion.key)
+            if _similar(mine, theirs, TITLE_THRESHOLD) or _similar(title_forms(entry.title)[0], theirs, TITLE_THRESHOLD):
+                return exclusion
+    return None
+
+
+def compare_list(awesome: AwesomeList, repo: Repository, exclusions: list[Exclusion] | None = None) -> Comparison:
+    index = PaperIndex(repo.papers)
+    exclusions = exclusions or []
+    used: set[int] = set()
+    rows = []
+    for entry in awesome.entries:
+        exclusion = _excluded_by(entry, exclusions)
+        if exclusion is not None:
+            used.add(exclusion.line)
+            rows.append(RowResult(entry, "excluded", note=exclusion.reason))
+        else:
+            rows.append(compare_entry(entry, index))
+    return Comparison(awesome.path, rows, [e for e in exclusions if e.line not in used])
+
+
+LABELS = {"have": "have", "missing": "MISSING", "wrong": "WRONG", "excluded": "excluded"}
+
+
+def render_text(comparison: Comparison, *, missing_only: bool = False) -> str:
+    lines: list[str] = []
+    sections: dict[str, list[RowResult]] = {}
+    for row in comparison.rows:
+        sections.setdefault(row.entry.section, []).append(row)
+    for section, rows in sections.items():
+        shown = [r for r in rows if r.status == "missing"] if missing_only else rows
+        if not shown:
+            continue
+        counts = {s: sum(1 for r in rows if r.status == s) for s in LABELS}
+        summary = ", ".join(f"{n} {LABELS[s]}" for s, n in counts.items() if n)
+        lines += ["", f"## {section}  ({summary})"]
+        for row in shown:
+            e = row.entry
+            ident = e.arxiv or (f"doi:{e.doi}" if e.doi else "-")
+            text = f"  {LABELS[row.status]:<8} :{e.line:<5} {ident:<12} {e.title or '(no title)'}"
+            if row.status == "have":
+                text += f"  = {row.paper}"
+            if row.note:
+                text += f"  ({row.note})"
+            lines.append(text)
+    t = comparison.totals()
+    lines += ["", f"{comparison.path}: {t['rows']} paper rows, {t['distinct']} distinct papers "
+              f"({t['listed_twice_or_more']} repeated rows); {t['excluded']} excluded as out of scope; "
+              f"of {t['in_scope']} in scope: {t['in_kb']} in the knowledge base, {t['not_in_kb']} not; "
+              f"{t['wrong_rows']} rows with a wrong link"]
+    if t["recall"] is not None:
+        lines.append(f"recall: {t['in_kb']}/{t['in_scope']} = {100 * t['recall']:.1f}%")
+    for exclusion in comparison.exclusions_unused:
+        lines.append(f"note: exclude line {exclusion.line} ({exclusion.key}) matched no row")
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def render_json(comparison: Comparison) -> dict[str, Any]:
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for row in comparison.rows:
+        sections.setdefault(row.entry.section, []).append(row.to_json())
+    return {"file": comparison.path, "sections": [{"name": n, "rows": r} for n, r in sections.items()],
+            "totals": comparison.totals(), "missing_arxiv_ids": comparison.missing_arxiv_ids(),
+            "exclusions_unused": [{"line": e.line, "key": e.key} for e in comparison.exclusions_unused]}
