@@ -10,6 +10,7 @@ Each command is a thin wrapper (see :mod:`.commands`) over a module with one job
 - :mod:`.venues`    guess a taxonomy venue id from free text
 - :mod:`.scaffold`  render a new paper file; :mod:`.new` decides what goes in it
 - :mod:`.verify`    compare papers with their sources; :mod:`.links` check every URL
+- :mod:`.published` find the published version of a preprint; :mod:`.paper_edit` change fields of a paper file in place
 - :mod:`.bib_import`  BibTeX entries to paper files; :mod:`.docs` the generated field reference
 - :mod:`.awesome_list` read another awesome list; :mod:`.compare_list` compare it with the paper files
 """

@@ -80,13 +80,20 @@ def run_new(args: argparse.Namespace) -> int:
 
 @_guarded
 def run_verify(args: argparse.Namespace) -> int:
-    """Compare papers with what their arXiv id / DOI resolve to."""
+    """Compare papers with what their arXiv id / DOI resolve to; with --published, also look for the
+    published version of every preprint (venue: arXiv) on Crossref, and with --fix write it in."""
+    if args.fix and not args.published:
+        print("error: --fix writes published versions: give it with --published", file=sys.stderr)
+        return 2
     repo = Repository.scan(_root(args))
     with _client(args) as client:
-        report = verify(repo, client, args.ids)
+        report = verify(repo, client, args.ids, published=args.published, fix=args.fix)
     _print_problems(report.problems.items)
+    for line in report.fixed:
+        print(f"fixed {line}")
     errors, warnings = len(report.problems.errors), len(report.problems.warnings)
-    print(f"verify: {report.checked} papers checked against {report.lookups} source records: "
+    searched = f", {report.preprints} preprints searched on Crossref ({len(report.fixed)} fixed)" if args.published else ""
+    print(f"verify: {report.checked} papers checked against {report.lookups} source records{searched}: "
           f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
     return 1 if errors else 0
 
@@ -178,6 +185,10 @@ def add_subcommands(subparsers: Any) -> None:
                                 description=run_verify.__doc__, epilog=ENV_HELP)
     ver.add_argument("ids", nargs="*", metavar="ID", help="paper ids (default: every paper)")
     ver.add_argument("--refresh", action="store_true", help="fetch again instead of using cached answers")
+    ver.add_argument("--published", action="store_true",
+                     help="also search Crossref for the published version of every preprint (venue: arXiv)")
+    ver.add_argument("--fix", action="store_true",
+                     help="with --published: write venue, year, DOI (and a changed title or author list) into the file")
     _add_root(ver)
     ver.set_defaults(func=run_verify)
 

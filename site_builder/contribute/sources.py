@@ -41,6 +41,7 @@ class SourceRecord:
     venue_text: str | None = None  # arXiv journal_ref, or Crossref container-title
     comment: str | None = None  # arXiv comment ("ECCV 2022, 25 pages")
     published: str | None = None  # the date the year comes from, as the source writes it
+    work_type: str | None = None  # Crossref's type: journal-article, proceedings-article, posted-content, ...
 
     @property
     def label(self) -> str:
