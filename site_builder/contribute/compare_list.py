@@ -137,8 +137,22 @@ class PaperIndex:
 class Exclusion:
     line: int
     key: str  # an arXiv id or a title, as written
-    arxiv: str | None
+    arxiv: str | None  # the arXiv id the key is or names ("... (Text4Point, arXiv 2301.07584)")
+    titles: frozenset[str]  # comparable forms of the key as a title, with and without a trailing "(...)"
     reason: str
+
+
+def _exclusion(number: int, key: str, reason: str) -> Exclusion:
+    try:
+        arxiv: str | None = normalise_arxiv_id(key)
+    except ContributeError:
+        found = re.search(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d.])", key)
+        arxiv = found.group(1) if found else None
+    titles = set()
+    if arxiv != key:
+        for text in (key, re.sub(r"\s*\([^()]*\)\s*$", "", key)):
+            titles.update(f for f in (comparable_title(text), title_forms(text)[0]) if len(f.split()) >= 2)
+    return Exclusion(number, key, arxiv, frozenset(titles), reason)
 
 
 def read_exclusions(path: Path) -> list[Exclusion]:
@@ -154,12 +168,7 @@ def read_exclusions(path: Path) -> list[Exclusion]:
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
         key, _, reason = raw.partition("\t")
-        key = key.strip()
-        try:
-            arxiv = normalise_arxiv_id(key)
-        except ContributeError:
-            arxiv = None
-        out.append(Exclusion(number, key, arxiv, reason.strip()))
+        out.append(_exclusion(number, key.strip(), reason.strip()))
     return out
 
 
@@ -172,7 +181,7 @@ class RowResult:
 
     @property
     def found(self) -> bool:
-        return self.paper is not None
+        return self.paper is not None and self.status != "excluded"
 
     def to_json(self) -> dict[str, Any]:
         e = self.entry
@@ -186,40 +195,56 @@ class Comparison:
     rows: list[RowResult]
     exclusions_unused: list[Exclusion] = field(default_factory=list)
 
-    def distinct(self, *, in_scope: bool = True) -> dict[str, list[RowResult]]:
-        """The rows of each distinct paper (keyed by paper file, else arXiv id, DOI or title)."""
-        papers: dict[str, list[RowResult]] = {}
-        for row in self.rows:
-            if in_scope == (row.status == "excluded"):
-                continue
-            papers.setdefault(_paper_key(row), []).append(row)
-        return papers
+    def papers(self) -> list[list[RowResult]]:
+        """The rows grouped by paper: two rows are one paper when they share a paper file, an arXiv id,
+        a DOI or a title of four words or more (a wrong row's id is another paper's, so it joins by
+        title only)."""
+        parent = list(range(len(self.rows)))
+
+        def root(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        first: dict[str, int] = {}
+        for i, row in enumerate(self.rows):
+            for key in _identity_keys(row):
+                if key in first:
+                    parent[root(i)] = root(first[key])
+                else:
+                    first[key] = i
+        groups: dict[int, list[RowResult]] = {}
+        for i, row in enumerate(self.rows):
+            groups.setdefault(root(i), []).append(row)
+        return list(groups.values())
 
     def totals(self) -> dict[str, Any]:
-        papers = self.distinct()
-        found = sum(1 for rows in papers.values() if any(r.found for r in rows))
-        wrong = sum(1 for row in self.rows if row.status == "wrong")
-        excluded = len(self.distinct(in_scope=False))
-        every = len(set(map(_paper_key, self.rows)))
-        return {"rows": len(self.rows), "distinct": every, "listed_twice_or_more": len(self.rows) - every,
-                "excluded": excluded, "in_scope": len(papers), "in_kb": found, "not_in_kb": len(papers) - found,
-                "wrong_rows": wrong, "recall": round(found / len(papers), 4) if papers else None}
+        papers = self.papers()
+        in_scope = [rows for rows in papers if not any(r.status == "excluded" for r in rows)]
+        found = sum(1 for rows in in_scope if any(r.found for r in rows))
+        return {"rows": len(self.rows), "distinct": len(papers), "listed_twice_or_more": len(self.rows) - len(papers),
+                "excluded": len(papers) - len(in_scope), "in_scope": len(in_scope), "in_kb": found,
+                "not_in_kb": len(in_scope) - found, "wrong_rows": sum(1 for r in self.rows if r.status == "wrong"),
+                "recall": round(found / len(in_scope), 4) if in_scope else None}
 
     def missing_arxiv_ids(self) -> list[str]:
         return sorted({r.entry.arxiv for r in self.rows if r.status == "missing" and r.entry.arxiv})
 
 
-def _paper_key(row: RowResult) -> str:
+def _identity_keys(row: RowResult) -> list[str]:
     e = row.entry
-    if row.paper:
-        return row.paper
-    if row.status == "wrong" and e.title:  # its id belongs to another paper: the title is what it is
-        return f"title:{comparable_title(e.title)}"
-    if e.arxiv:
-        return f"arXiv:{e.arxiv}"
-    if e.doi:
-        return f"doi:{e.doi.lower()}"
-    return f"title:{comparable_title(e.title)}"
+    keys = [f"file:{row.paper}"] if row.paper else []
+    if e.arxiv and row.status != "wrong":
+        keys.append(f"arXiv:{e.arxiv}")
+    if e.doi and row.status != "wrong":
+        keys.append(f"doi:{e.doi.lower()}")
+    title = comparable_title(e.title)
+    if len(title.split()) >= LONG_TITLE_WORDS:
+        keys.append(f"title:{title}")
+    if not keys:  # a short title and nothing else: only an identical row is the same paper
+        keys.append(f"row:{e.section}:{e.line}:{title}")
+    return keys
 
 
 def _describe(paper: KnownPaper) -> str:
@@ -253,15 +278,11 @@ def compare_entry(entry: ListEntry, index: PaperIndex) -> RowResult:
     return RowResult(entry, "missing")
 
 
-def _excluded_by(entry: ListEntry, exclusions: list[Exclusion]) -> Exclusion | None:
-    for exclusion in exclusions:
-        if exclusion.arxiv and entry.arxiv == exclusion.arxiv:
-            return exclusion
-        if exclusion.arxiv is None and entry.title:
-            mine, theirs = comparable_title(entry.title), comparable_title(exclusion.key)
-            if _similar(mine, theirs, TITLE_THRESHOLD) or _similar(title_forms(entry.title)[0], theirs, TITLE_THRESHOLD):
-                return exclusion
-    return None
+def _excluded_by(entry: ListEntry, exclusions: list[Exclusion]) -> list[Exclusion]:
+    """The exclusions naming the row: by arXiv id, or by title (with or without name prefix)."""
+    mine = {f for f in (comparable_title(entry.title), title_forms(entry.title)[0]) if f} if entry.title else set()
+    return [e for e in exclusions if (e.arxiv and entry.arxiv == e.arxiv)
+            or any(_similar(a, b, TITLE_THRESHOLD) for a in mine for b in e.titles)]
 
 
 def compare_list(awesome: AwesomeList, repo: Repository, exclusions: list[Exclusion] | None = None) -> Comparison:
@@ -270,12 +291,12 @@ def compare_list(awesome: AwesomeList, repo: Repository, exclusions: list[Exclus
     used: set[int] = set()
     rows = []
     for entry in awesome.entries:
-        exclusion = _excluded_by(entry, exclusions)
-        if exclusion is not None:
-            used.add(exclusion.line)
-            rows.append(RowResult(entry, "excluded", note=exclusion.reason))
-        else:
-            rows.append(compare_entry(entry, index))
+        result = compare_entry(entry, index)
+        matched = _excluded_by(entry, exclusions)
+        if matched:  # still looked up, so that a paper is one paper in every count
+            used.update(e.line for e in matched)
+            result = RowResult(entry, "excluded", result.paper, note=matched[0].reason)
+        rows.append(result)
     return Comparison(awesome.path, rows, [e for e in exclusions if e.line not in used])
 
 

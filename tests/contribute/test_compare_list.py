@@ -160,7 +160,10 @@ def test_a_title_without_its_name_prefix_matches_one_with_it(repo: Path) -> None
 def test_compare_list_counts_a_paper_listed_twice_once(repo: Path) -> None:
     text = ("## A\n\n- [Visual Prompt Tuning](https://arxiv.org/abs/2203.12119)\n\n## B\n\n"
             "- [Visual Prompt Tuning](https://arxiv.org/pdf/2203.12119v3.pdf)\n- **Some Missing Paper Title Here**\n"
-            "- **Some missing paper title here.**\n")
+            "- **Some missing paper title here.**\n"
+            "- [Another Missing Paper With an Id](https://arxiv.org/abs/2405.00001)\n"
+            "- **Another missing paper with an id**, the same one, linked nowhere this time\n")
     comparison = compare_list(parse_list(text, html=False), Repository.scan(repo))
     totals = comparison.totals()
-    assert totals["rows"] == 4 and totals["distinct"] == 2 and totals["in_kb"] == 1 and totals["recall"] == 0.5
+    assert totals["rows"] == 6 and totals["distinct"] == 3 and totals["in_kb"] == 1
+    assert totals["not_in_kb"] == 2 and totals["recall"] == round(1 / 3, 4)
