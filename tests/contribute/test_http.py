@@ -193,7 +193,7 @@ def test_a_retry_keeps_the_polite_interval(server: FakeServer, env: Path) -> Non
     waits: list[float] = []
     with _client(env, waits, backoff=0.01, default_delay=2.0) as client:
         assert client.get(f"{server.url}/flaky").status == 200
-    assert waits[0] == 0.01 and len(waits) == 2 and 1.9 < waits[1] <= 2.0  # backoff, then the rest of 2 s
+    assert waits[0] == 0.01 and len(waits) == 2 and 1.5 < waits[1] <= 2.0  # backoff, then the rest of 2 s
 
 
 def test_bad_setting_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
