@@ -78,11 +78,28 @@ def _is_word_prefix(short: str, long: str) -> bool:
     return len(short.split()) >= PREFIX_WORDS and (long == short or long.startswith(short + " "))
 
 
-def _is_word_subsequence(short: str, long: str) -> bool:
-    """Every word of ``short`` in ``long``, in order ("Prompt Engineering on Vision-Language Models"
-    in "A Systematic Survey of Prompt Engineering on Vision-Language Foundation Models")."""
-    words = iter(long.split())
-    return all(word in words for word in short.split())
+def abridges(title: str, whole: str) -> bool:
+    """Whether ``title`` is an abridgement of the comparable title ``whole``: its words in order, an
+    acronym standing for consecutive words ("Prompt Engineering on Vision-Language Models" and
+    "Visual Prompting in MLLMs" against the full survey titles)."""
+    long = whole.split()
+    at = 0
+    for word in re.findall(r"[^\W_]+", title):
+        acronym = re.fullmatch(r"([A-Z]{2,})s?", word)
+        if acronym:
+            letters = acronym.group(1).lower()
+            starts = [i for i in range(at, len(long) - len(letters) + 1)
+                      if "".join(w[0] for w in long[i:i + len(letters)]) == letters]
+            if starts:
+                at = starts[0] + len(letters)
+                continue
+        wanted = comparable_title(word)
+        while at < len(long) and long[at] != wanted:
+            at += 1
+        if at == len(long):
+            return False
+        at += 1
+    return True
 
 
 def names_only(title: str) -> bool:
@@ -261,7 +278,7 @@ def compare_entry(entry: ListEntry, index: PaperIndex) -> RowResult:
             return RowResult(entry, "wrong", by_title.path, f"links {link}, which is {by_id.path}, but the title "
                              f"is that of {_describe(by_title)}")
         agrees = names_only(entry.title) or title_matches(entry.title, by_id, AGREEMENT_THRESHOLD) or \
-            _is_word_subsequence(comparable_title(entry.title), by_id.whole)
+            abridges(entry.title, by_id.whole)
         if not agrees:
             title = by_id.file.text("title")  # the row's paper is not that one: it stays unfound
             return RowResult(entry, "wrong", None, f'links {link}, which is {by_id.path} "{title}": '

@@ -10,7 +10,7 @@ import pytest
 
 from site_builder.contribute import commands
 from site_builder.contribute.awesome_list import parse_list, read_list
-from site_builder.contribute.compare_list import PaperIndex, compare_list, title_matches
+from site_builder.contribute.compare_list import PaperIndex, abridges, compare_list, title_matches
 from site_builder.contribute.repository import Repository
 
 from .conftest import FIXTURES, FakeServer
@@ -167,3 +167,17 @@ def test_compare_list_counts_a_paper_listed_twice_once(repo: Path) -> None:
     totals = comparison.totals()
     assert totals["rows"] == 6 and totals["distinct"] == 3 and totals["in_kb"] == 1
     assert totals["not_in_kb"] == 2 and totals["recall"] == round(1 / 3, 4)
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("Prompt Engineering on Vision-Language Models", True),
+    ("Visual Prompting in MLLMs", True),  # an acronym for consecutive words
+    ("Visual Prompting in LLMs", True),
+    ("Visual Prompting in VLMs", False),
+    ("Prompting Visual in Multimodal", False),  # the order matters
+])
+def test_abridged_titles(title: str, expected: bool) -> None:
+    whole = "visual prompting in multimodal large language models a survey"
+    if "Engineering" in title:
+        whole = "a systematic survey of prompt engineering on vision language foundation models"
+    assert abridges(title, whole) is expected
