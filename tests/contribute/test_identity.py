@@ -8,9 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from site_builder.contribute.naming import ascii_fold, family_name, first_significant_word, make_paper_id, same_surname
+from site_builder.contribute.identity import (
+    ascii_fold,
+    family_name,
+    first_significant_word,
+    make_paper_id,
+    same_surname,
+    title_similarity,
+)
 from site_builder.contribute.repository import load_taxonomy
-from site_builder.contribute.similarity import title_similarity
 from site_builder.contribute.venues import guess_venue, year_in
 from site_builder.models import ID_PATTERN
 

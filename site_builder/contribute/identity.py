@@ -1,9 +1,15 @@
-"""Names and ids: ASCII folding, surnames, and the paper id convention ``surname + year + word``."""
+"""Telling papers apart: ASCII folding, surnames, title similarity, and the paper id convention
+``surname + year + word``."""
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
+
+from ..knowledge_base import normalise_title
+
+TITLE_THRESHOLD = 0.9  # difflib ratio of comparable titles above which two titles are the same paper's
 
 # Words skipped when picking the "first significant title word" of an id.
 # Only articles and short prepositions: the corpus keeps "towards", "when", "what", "do" (kim2023do).
@@ -67,3 +73,20 @@ def same_surname(a: str, b: str) -> bool:
     words_a = {slug_word(w) for w in re.split(r"[\s-]+", a)}
     words_b = {slug_word(w) for w in re.split(r"[\s-]+", b)}
     return fa in words_b or fb in words_a
+
+
+def comparable_title(title: str) -> str:
+    """LaTeX markup (``E$^2$VPT``, ``{T}uning``) and HTML tags removed, then the knowledge base's
+    normalisation (case, accents, punctuation, spacing)."""
+    text = re.sub(r"<[^>]+>", "", title)
+    text = re.sub(r"\\[a-zA-Z]+\s*", "", text)
+    text = re.sub(r"[{}$^\\]", "", text)
+    return normalise_title(text)
+
+
+def title_similarity(a: str, b: str) -> float:
+    """1.0 for the same title; difflib's ratio of the comparable forms otherwise."""
+    ca, cb = comparable_title(a), comparable_title(b)
+    if not ca or not cb:
+        return 0.0
+    return 1.0 if ca == cb else difflib.SequenceMatcher(None, ca, cb).ratio()
