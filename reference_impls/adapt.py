@@ -45,8 +45,15 @@ def train_command(args) -> int:
         weight_decay=recipe.weight_decay if args.weight_decay is None else args.weight_decay, seed=args.seed,
         amp=args.amp, workers=args.workers,
     )
-    if config.epochs < 1:
-        raise UsageError(f"--epochs {config.epochs}: must be at least 1")
+    for flag, value, ok in (("--epochs", config.epochs, config.epochs >= 1), ("--lr", config.lr, config.lr > 0),
+                            ("--weight-decay", config.weight_decay, config.weight_decay >= 0),
+                            ("--workers", config.workers, config.workers >= 0),
+                            ("--val-fraction", args.val_fraction, 0 < args.val_fraction < 1)):
+        if not ok:
+            raise UsageError(f"{flag} {value}: out of range")
+    if args.device == "cuda" and world_size > torch.cuda.device_count():
+        raise UsageError(f"{world_size} processes on --device cuda need as many GPUs; "
+                         f"{torch.cuda.device_count()} visible")
     if config.batch_size < world_size or config.batch_size % world_size:
         raise UsageError(f"--batch-size {config.batch_size} is the global batch: it must split evenly over "
                          f"{world_size} processes")
@@ -110,6 +117,9 @@ def _load_for_inference(args):
     if args.model and args.model != recorded["model"]:
         raise UsageError(f"--model {args.model}: the checkpoint was trained on {recorded['model']}")
     weights = args.weights or recorded["weights"]
+    if args.weights is None and weights and not Path(weights).is_file():
+        raise UsageError(f"{weights}: no such file (the weights recorded in {Path(args.checkpoint) / 'config.json'}); "
+                         f"pass --weights FILE")
     backbone = load_backbone(recorded["model"], weights, image_size=config["image_size"],
                              mean=tuple(config["normalization"]["mean"]), std=tuple(config["normalization"]["std"]),
                              device=args.device)
@@ -144,6 +154,8 @@ def evaluate_command(args) -> int:
 @torch.no_grad()
 def predict_command(args) -> int:
     config, model, backbone = _load_for_inference(args)
+    if args.top_k < 1:
+        raise UsageError(f"--top-k {args.top_k}: must be at least 1")
     classes, k = config["classes"], min(args.top_k, len(config["classes"]))
     for path in args.images:
         image = load_image(path, config["image_size"]).unsqueeze(0).to(args.device)

@@ -162,9 +162,13 @@ def build_model(recipe: Recipe, backbone: nn.Module, *, num_classes: int, image_
                 mean: tuple[float, ...], std: tuple[float, ...], settings: Settings = Settings()) -> nn.Module:
     """The method's wrapper around `backbone`; raises MethodError for a setting it does not take."""
     given = {k: v for k, v in vars(settings).items() if v is not None}
-    for key in given:
+    limits = {"num_tokens": lambda n: n >= 1, "prompt_dropout": lambda p: 0 <= p < 1, "prompt_size": lambda n: n >= 1}
+    for key, value in given.items():
+        flag = f"--{key.replace('_', '-')}"
         if key not in recipe.settings:
-            raise MethodError(f"--{key.replace('_', '-')} does not apply to {recipe.name}")
+            raise MethodError(f"{flag} does not apply to {recipe.name}")
+        if not limits[key](value):
+            raise MethodError(f"{flag} {value}: out of range")
     return recipe.build(backbone, num_classes=num_classes, image_size=image_size, mean=mean, std=std, **given)
 
 

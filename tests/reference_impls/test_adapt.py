@@ -340,3 +340,53 @@ def test_train_and_evaluate_on_cuda_with_amp(data: Path, weights: Path, tmp_path
     assert cli.main(["evaluate", "--checkpoint", str(out), "--data", str(data), "--device", "cuda", "--amp"]) == 0
     assert printed_accuracy(capsys.readouterr().out, "accuracy ") == printed_accuracy(trained, "validation accuracy ")
     assert json.loads((out / "config.json").read_text())["training"]["amp"] is True
+
+
+def test_bf16_autocast_on_cpu_trains_and_evaluates_alike(data: Path, weights: Path, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "ckpt"
+    assert cli.main(train_args("vpt-gen-shallow", data, out, weights, "--amp")) == 0
+    trained = capsys.readouterr().out
+    assert cli.main(["evaluate", "--checkpoint", str(out), "--data", str(data), "--amp"]) == 0
+    assert printed_accuracy(capsys.readouterr().out, "accuracy ") == printed_accuracy(trained, "validation accuracy ")
+    assert all(t.dtype == torch.float32 for t in load_file(out / "prompt.safetensors").values())
+
+
+def test_default_backbone_is_the_bundled_pretrained_one(data: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    from reference_impls.backbone import pretrained_backbone
+
+    out = tmp_path / "ckpt"
+    args = ["train", "linear-probe", "--data", str(data), "--out", str(out), "--epochs", "1", "--batch-size", "6"]
+    assert cli.main(args) == 0
+    recorded = json.loads((out / "config.json").read_text())["backbone"]
+    assert recorded["model"] == "tiny-vit" and recorded["weights"] is None
+    assert recorded["fingerprint"] == fingerprint(pretrained_backbone().state_dict())
+    assert cli.main(["evaluate", "--checkpoint", str(out), "--data", str(data)]) == 0
+
+
+def test_moved_weights_file_is_named_with_a_hint(data: Path, weights: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    moved = tmp_path / "moved.safetensors"
+    shutil.copy(weights, moved)
+    out = tmp_path / "ckpt"
+    assert cli.main(train_args("vpt-shallow", data, out, moved)) == 0
+    moved.unlink()
+    message = _assert_refused(capsys, cli.main(["evaluate", "--checkpoint", str(out), "--data", str(data)]),
+                              str(moved))
+    assert "pass --weights FILE" in message
+    assert cli.main(["evaluate", "--checkpoint", str(out), "--data", str(data), "--weights", str(weights)]) == 0
+
+
+def test_timm_backbone_when_timm_is_installed(tmp_path: Path) -> None:
+    timm = pytest.importorskip("timm", reason="timm is not installed (it needs torchvision)")
+    torch.manual_seed(0)
+    vit = TinyViT(img_size=224, patch_size=16, embed_dim=192, depth=12, num_heads=3, num_classes=5,
+                  pos_embed_init="trunc_normal")
+    path = tmp_path / "vit_tiny.safetensors"
+    save_file(vit.state_dict(), path)
+    backbone = load_backbone("vit_tiny_patch16_224", path)
+    assert isinstance(backbone.module, timm.models.vision_transformer.VisionTransformer)
+    x = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        torch.testing.assert_close(backbone.module(x), vit(x), rtol=0, atol=1e-5)
