@@ -48,7 +48,9 @@ def train_command(args) -> int:
     for flag, value, ok in (("--epochs", config.epochs, config.epochs >= 1), ("--lr", config.lr, config.lr > 0),
                             ("--weight-decay", config.weight_decay, config.weight_decay >= 0),
                             ("--workers", config.workers, config.workers >= 0),
-                            ("--val-fraction", args.val_fraction, 0 < args.val_fraction < 1)):
+                            ("--val-fraction", args.val_fraction, 0 < args.val_fraction < 1),
+                            ("--image-size", args.image_size, args.image_size is None or args.image_size > 0),
+                            ("--std", args.std, args.std is None or min(args.std) > 0)):
         if not ok:
             raise UsageError(f"{flag} {value}: out of range")
     if args.device == "cuda" and world_size > torch.cuda.device_count():

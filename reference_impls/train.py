@@ -166,6 +166,60 @@ def _lr_at(step: int, total: int, config: TrainConfig) -> float:
     return config.lr * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup)))
 
 
+class GradientStep:
+    """One AdamW step on the batch: warm-up + cosine learning rate, gradient-norm clipping."""
+
+    def __init__(self, model: nn.Module, params: list[nn.Parameter], config: TrainConfig, procs: Processes,
+                 total_steps: int) -> None:
+        self.net = model
+        if procs.world_size > 1:
+            device_ids = [procs.device.index] if procs.device.type == "cuda" else None
+            self.net = DistributedDataParallel(model, device_ids=device_ids)
+        self.params, self.config, self.procs, self.total_steps = params, config, procs, total_steps
+        self.optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+
+    def __call__(self, x: Tensor, y: Tensor, step: int) -> float:
+        for group in self.optimizer.param_groups:
+            group["lr"] = _lr_at(step, self.total_steps, self.config)
+        with _autocast(self.procs, self.config.amp):
+            loss = F.cross_entropy(self.net(x), y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # under DDP the gradients are averaged over the processes here
+        torch.nn.utils.clip_grad_norm_(self.params, self.config.clip_norm)
+        self.optimizer.step()
+        return loss.item()
+
+
+class SPSAStep:
+    """One SPSA-GC step (vp_generated.py) from forward queries only; every loss is averaged over the
+    processes and the perturbations come from one seed, so every process takes the identical step."""
+
+    def __init__(self, model: nn.Module, params: list[nn.Parameter], config: TrainConfig, procs: Processes) -> None:
+        self.net, self.params, self.config, self.procs = model, params, config, procs
+        self.spsa = SPSAConfig(a=config.lr)
+        self.weights, self.momentum = parameters_to_vector(params).detach(), None
+        self.perturbations = torch.Generator().manual_seed(config.seed)
+
+    @torch.no_grad()
+    def _loss_at(self, v: Tensor, x: Tensor, y: Tensor) -> Tensor:
+        vector_to_parameters(v, self.params)
+        with _autocast(self.procs, self.config.amp):
+            loss = F.cross_entropy(self.net(x), y).float()
+        return _mean_over_processes(loss, self.procs)
+
+    def __call__(self, x: Tensor, y: Tensor, step: int) -> float:
+        spsa = self.spsa
+        a_k = spsa.a / (step + 1 + spsa.o) ** spsa.alpha
+        c_k = spsa.c / (step + 1) ** spsa.gamma
+        g_hat, loss = spsa_gradient(lambda v: self._loss_at(v, x, y), self.weights, c_k,
+                                    num_perturbations=spsa.num_perturbations, kind=spsa.perturbation,
+                                    generator=self.perturbations)
+        self.momentum = g_hat if self.momentum is None else spsa.momentum * self.momentum + g_hat
+        self.weights = self.weights - a_k * (g_hat + spsa.momentum * self.momentum)
+        vector_to_parameters(self.weights, self.params)
+        return loss
+
+
 def fit(
     model: nn.Module,
     *,
@@ -180,6 +234,7 @@ def fit(
 ) -> list[dict]:
     """Train `model` (its trainable parameters only) and return one metrics dict per epoch."""
     assert config.batch_size % procs.world_size == 0, "batch size must split evenly over the processes"
+    assert trainer in ("gradient", "spsa"), f"unknown trainer {trainer!r}"
     local_batch = config.batch_size // procs.world_size
     sampler = DistributedSampler(train_set, num_replicas=procs.world_size, rank=procs.rank, shuffle=True,
                                  seed=config.seed)
@@ -189,59 +244,24 @@ def fit(
     model.to(procs.device)
     params = [p for p in model.parameters() if p.requires_grad]
     assert params, "the model has no trainable parameters"
-    if trainer == "gradient":
-        net = model
-        if procs.world_size > 1:
-            device_ids = [procs.device.index] if procs.device.type == "cuda" else None
-            net = DistributedDataParallel(model, device_ids=device_ids)
-        optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    else:
-        assert trainer == "spsa", f"unknown trainer {trainer!r}"
-        net, spsa = model, SPSAConfig(a=config.lr)
-        weights, momentum = parameters_to_vector(params).detach(), None
-        perturbations = torch.Generator().manual_seed(config.seed)  # the same on every process
-    total_steps, step, metrics = config.epochs * len(train_loader), 0, []
+    total_steps = config.epochs * len(train_loader)
+    take_step = (GradientStep(model, params, config, procs, total_steps) if trainer == "gradient"
+                 else SPSAStep(model, params, config, procs))
     torch.manual_seed(config.seed)  # dropout and random patch locations: the same stream on every process
+    step, metrics = 0, []
     for epoch in range(config.epochs):
         start = time.perf_counter()
-        sampler.set_epoch(epoch)
+        sampler.set_epoch(epoch)  # the permutation depends on (seed, epoch) only
         if label_mapping == "ilm" or (label_mapping == "flm" and epoch == 0):
             remap_labels(model, mapping_loader, inputs, procs, seed=config.seed, amp=config.amp)
-        net.train()  # the wrappers keep their frozen backbone in eval mode
+        take_step.net.train()  # the wrappers keep their frozen backbone in eval mode
         loss_sum = seen = 0.0
         bar = tqdm(train_loader, desc=f"epoch {epoch + 1}/{config.epochs}", unit="batch", file=sys.stderr,
                    disable=not procs.is_main, leave=False, dynamic_ncols=True)
         for images, labels in bar:
-            x, y = inputs(images.to(procs.device)), labels.to(procs.device)
-            if trainer == "gradient":
-                for group in optimizer.param_groups:
-                    group["lr"] = _lr_at(step, total_steps, config)
-                with _autocast(procs, config.amp):
-                    loss = F.cross_entropy(net(x), y)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()  # DDP averages the gradients over the processes here
-                torch.nn.utils.clip_grad_norm_(params, config.clip_norm)
-                optimizer.step()
-                loss_value = loss.item()
-            else:
-                a_k = spsa.a / (step + 1 + spsa.o) ** spsa.alpha
-                c_k = spsa.c / (step + 1) ** spsa.gamma
-
-                @torch.no_grad()
-                def loss_at(v: Tensor, x: Tensor = x, y: Tensor = y) -> Tensor:
-                    vector_to_parameters(v, params)
-                    with _autocast(procs, config.amp):
-                        return _mean_over_processes(F.cross_entropy(model(x), y).float(), procs)
-
-                g_hat, loss_value = spsa_gradient(loss_at, weights, c_k, num_perturbations=spsa.num_perturbations,
-                                                  kind=spsa.perturbation, generator=perturbations)
-                momentum = g_hat if momentum is None else spsa.momentum * momentum + g_hat
-                weights = weights - a_k * (g_hat + spsa.momentum * momentum)
-                vector_to_parameters(weights, params)
-            loss_sum += loss_value * len(labels)
-            seen += len(labels)
-            step += 1
-            bar.set_postfix(loss=f"{loss_value:.4f}")
+            loss = take_step(inputs(images.to(procs.device)), labels.to(procs.device), step)
+            loss_sum, seen, step = loss_sum + loss * len(labels), seen + len(labels), step + 1
+            bar.set_postfix(loss=f"{loss:.4f}")
         loss_sum, seen = all_sum([loss_sum, seen], procs)
         accuracy = evaluate(model, val_loader, inputs, procs, seed=config.seed, amp=config.amp)
         seconds = time.perf_counter() - start
