@@ -11,17 +11,19 @@ What follows the papers:
     the class token): they get no position embedding and are never dropped.
   * Initialisation uniform(-v, v) with v = sqrt(6 / (3 * patch_h * patch_w + dim)), the
     xavier-uniform bound of the patch projection's fan-in (VPT's "random" initiation).
-  * Prompt dropout 0.1 for VPT-Deep and none for VPT-Shallow: the paper's implementation details
-    (Appendix A) apply a dropout of 0.1 to VPT-deep, and the official demo.ipynb runs VPT-Shallow
-    with MODEL.PROMPT.DROPOUT 0.0 ("we don't use dropout for VPT-shallow") and VPT-Deep with 0.1.
-    The official config's default (src/configs/config.py) is 0.0; the commands override it.
+  * Prompt dropout 0.1 for VPT-Deep and none for VPT-Shallow. The paper's implementation details
+    (Appendix A) give 0.1 for VPT-deep. The official demo.ipynb agrees: its final-training commands
+    ("the same [hyperparameters] from our paper") pass MODEL.PROMPT.DROPOUT 0.1 for VPT-Deep, and
+    it notes "we don't use dropout for VPT-shallow". The official config's default
+    (src/configs/config.py) is 0.0, and those commands override it.
   * The head is a new linear layer on the class token.
   * VPT-Deep: a fresh set of tokens for every block after the first REPLACES the prompt slice of
     the sequence (it does not accumulate), so the sequence length is constant: 1 + P + N.
   * The frozen encoder stays in eval mode even when the wrapper is put in train mode.
   * Key-value prompts (E2VPT): per layer, learnable entries [heads, P, head_dim] concatenated to
     the keys and values after the qkv projection; queries are untouched, so the sequence length
-    (and every output token's position) is unchanged.
+    (and every output token's position) is unchanged. No dropout on them by default, as in
+    E2VPT's config (MODEL.P_VK.DROPOUT = 0.0).
 
 Departures:
   * With `global_pool="avg"` the average skips prompt tokens (timm semantics; VPT only used CLS).
@@ -31,13 +33,13 @@ Departures:
     head (src/models/mlp.py, MLP with special_bias=True) is initialised differently and larger:
     kaiming-normal weights with mode="fan_out" (std sqrt(2 / num_classes)) and every bias at
     -log(99), about -4.6 (a 0.01 prior per class).
-  * Key-value prompts default to no dropout, as E2VPT's config (MODEL.P_VK.DROPOUT = 0.0).
   * E2VPT also adds input prompt tokens and prunes prompts/tokens (its "E^2"); only the key-value
     part is here. Its code initialises with sqrt(6 / (3 * p * p + 16)) (a constant 16); we use
     head_dim in place of that constant.
   * Normalisation happens inside the wrapper (images in [0, 1] in, logits out).
 
 Run:  python -m reference_impls run vpt-deep [--device cuda]   (also vpt-shallow, vpt-kv)
+      python -m reference_impls train vpt-deep --data IMAGE_FOLDER --out CKPT   (your own images)
 """
 
 from __future__ import annotations
