@@ -58,6 +58,15 @@ def test_prompters_touch_only_their_region():
     assert len(footprints) > 1, "the random patch should move between calls"
 
 
+def test_random_patch_reaches_every_offset_including_the_last():
+    # The official np.random.choice(isize - psize) never picks the last offset; ours does.
+    torch.manual_seed(0)
+    prompter = RandomPatchPrompter(image_size=12, patch=8)  # offsets 0..4 on each axis
+    x = torch.zeros(1, 3, 12, 12)
+    corners = {tuple((prompter(x)[0, 0] != 0).nonzero()[0].tolist()) for _ in range(300)}
+    assert {top for top, _ in corners} == set(range(5)) and {left for _, left in corners} == set(range(5))
+
+
 def test_frequency_prompter_is_identity_at_zero_and_stays_in_the_low_band():
     x = torch.rand(2, 3, 32, 32)
     assert torch.allclose(FrequencyPrompter(image_size=32, radius=4)(x), x, atol=1e-5)
