@@ -285,7 +285,17 @@ def _entry(row: Row) -> ListEntry | None:
             return None
         if row.kind in ("p", "a"):  # a paragraph or a lone link is a paper only when it names an id
             return None
+        if row.kind == "tr" and row.header and not any(n in row.header for n in TITLE_COLUMNS):
+            return None  # a descriptive table ("| Paradigm | Description |") names topics, not papers
     return ListEntry(row.line, " / ".join(row.section) or "(top)", title, arxiv, doi)
+
+
+def _heading_key(text: str) -> str:
+    """A heading's words, lowercased, without a leading number ("2. Generative Prompts", "II) ...")."""
+    words = re.sub(r"[^a-z0-9]+", " ", text.lower()).split()
+    while words and re.fullmatch(r"\d+|[ivx]+", words[0]):
+        words = words[1:]
+    return " ".join(words)
 
 
 def parse_list(text: str, *, html: bool, path: str = "") -> AwesomeList:
@@ -294,6 +304,9 @@ def parse_list(text: str, *, html: bool, path: str = "") -> AwesomeList:
     walker.feed(text if html else _markdown_to_html(text))
     walker.close()
     entries = [e for e in (_entry(row) for row in sorted(walker.rows, key=lambda r: r.line)) if e]
+    # A contents entry without a link ("- **2. Generative Visual Prompts**") repeats a heading: no paper
+    headings = {_heading_key(h) for row in walker.rows for h in row.section}
+    entries = [e for e in entries if e.arxiv or e.doi or _heading_key(e.title) not in headings]
     sections = tuple(dict.fromkeys(e.section for e in entries))
     return AwesomeList(path, sections, tuple(entries))
 

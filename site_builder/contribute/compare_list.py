@@ -138,11 +138,15 @@ class PaperIndex:
             if file.text("doi"):
                 self.by_doi[str(file.text("doi")).lower()] = known
 
+    def named(self, title: str) -> list[KnownPaper]:
+        """Every paper the title could name."""
+        return [p for p in self.papers if title_matches(title, p)] if title else []
+
     def by_title(self, title: str) -> KnownPaper | None:
         """The paper the title names; the most similar one when several match."""
         if not title:
             return None
-        matches = [p for p in self.papers if title_matches(title, p)]
+        matches = self.named(title)
         if len(matches) > 1:
             whole = comparable_title(title)
             matches.sort(key=lambda p: -max(difflib.SequenceMatcher(None, whole, p.whole).ratio(),
@@ -286,9 +290,14 @@ def compare_entry(entry: ListEntry, index: PaperIndex) -> RowResult:
         return RowResult(entry, "have", by_id.path)
     if by_title is not None:
         if entry.arxiv and by_title.arxiv and by_title.arxiv != entry.arxiv:
-            if names_only(entry.title):  # names collide (two methods called DePT): not enough to say
-                return RowResult(entry, "missing", note=f"named like {_describe(by_title)}: another paper, "
-                                 "or a wrong link")
+            if names_only(entry.title):
+                if len(index.named(entry.title)) > 1:  # names collide (two methods called DePT): can't say
+                    return RowResult(entry, "missing", note=f"named like {_describe(by_title)}: another "
+                                     "paper, or a wrong link")
+                # one paper here has that name, and no paper here has the linked id: most likely the
+                # list links the wrong paper; reported as a wrong link for a maintainer to confirm
+                return RowResult(entry, "wrong", by_title.path, f"named like {_describe(by_title)}, but the row "
+                                 f"links {link}, which no paper here has: probably a wrong link (check it)")
             return RowResult(entry, "wrong", by_title.path, f"the title is that of {_describe(by_title)}, "
                              f"but the row links {link}")
         return RowResult(entry, "have", by_title.path)

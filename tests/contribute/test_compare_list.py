@@ -181,3 +181,34 @@ def test_abridged_titles(title: str, expected: bool) -> None:
     if "Engineering" in title:
         whole = "a systematic survey of prompt engineering on vision language foundation models"
     assert abridges(title, whole) is expected
+
+
+def test_a_descriptive_table_names_topics_not_papers() -> None:
+    text = ("# List\n\n## Settings\n\n| Paradigm | Description |\n|---|---|\n"
+            "| **Test-Time Adaptation** | On-the-fly prompt tuning of a frozen model |\n"
+            "| **Black-Box Prompt Learning** | Zeroth-order prompt search [paper](https://arxiv.org/abs/2303.14773) |\n\n"
+            "## Papers\n\n| Title | Venue |\n|---|---|\n| Prompt Tokens For Frozen Transformers | CVPR |\n")
+    entries = parse_list(text, html=False).entries
+    assert [(e.title, e.arxiv) for e in entries] == [
+        ("", "2303.14773"),  # a row that links a paper still counts (its link text names no title)
+        ("Prompt Tokens For Frozen Transformers", None),  # a title column without a link counts too
+    ]
+
+
+def test_a_contents_entry_that_repeats_a_heading_is_no_paper() -> None:
+    text = ("# List\n\n- **2. Generative Visual Prompts**\n- **Grey/Black-Box Prompt Tuning Methods**\n\n"
+            "## 2. Generative Visual Prompts\n\n- **Prompt Generators For Frozen Backbones**, CVPR 2024\n\n"
+            "## Grey/Black-Box Prompt Tuning Methods\n\n- **Zeroth Order Prompt Search**, ICCV 2023\n")
+    titles = [e.title for e in parse_list(text, html=False).entries]
+    assert titles == ["Prompt Generators For Frozen Backbones", "Zeroth Order Prompt Search"]
+
+
+def test_a_short_name_linking_an_unknown_id_is_a_probable_wrong_link(repo: Path, run: Run, tmp_path: Path) -> None:
+    listing = tmp_path / "names.md"
+    listing.write_text("# L\n\n## VPT\n\n| Method | Paper |\n|---|---|\n"
+                       "| E2VPT | [Link](https://arxiv.org/abs/2312.99999) |\n", encoding="utf-8")
+    status, out, err = run("compare-list", str(listing), "--root", str(repo))
+    assert status == 0, err
+    row = _rows(out)[7]
+    assert row.lstrip().startswith("WRONG") and "papers/han2023e2vpt.yaml" in row and "probably a wrong link" in row
+    assert "recall: 1/1 = 100.0%" in out  # the paper is here, under its right id
