@@ -56,8 +56,8 @@ def test_preprint_year_is_its_arxiv_year(tmp_path: Path) -> None:
 
 def test_same_result_row_twice(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
-    row = {"benchmark": "cifar10", "value": 90.0, "method": "M", "backbone": "ViT-B/16",
-           "pretraining": "IN-21k", "source": "Table 1"}
+    row = {"benchmark": "cifar10", "value": 90.0, "method": "M", "backbone": "vit-b16",
+           "pretraining": "in21k-supervised", "source": "Table 1"}
     write_paper(root, paper_data("smith2022rows", results=[row, {**row, "value": 91.0, "source": "Table 2"}]))
     (error,) = error_texts(root)
     assert "results[1]: the same benchmark, method, backbone and pretraining as results[0]" in error

@@ -44,10 +44,10 @@ PAPERS: list[dict[str, Any]] = [
         "settings": ["black-box"],
         "summary": "Learns one border prompt shared by every image, so a frozen model solves a new task.",
         "results": [
-            {"benchmark": "vtab1k-natural", "value": 70.25, "method": "AlphaVP", "backbone": "ViT-B/16",
-             "pretraining": "ImageNet-21k supervised", "source": "Table 2"},
-            {"benchmark": "cifar100-lt-ir100-error", "value": 20.5, "method": "AlphaVP", "backbone": "ViT-B/16",
-             "pretraining": "ImageNet-21k supervised", "source": "Table 5"},
+            {"benchmark": "vtab1k-natural", "value": 70.25, "method": "AlphaVP", "backbone": "vit-b16",
+             "pretraining": "in21k-supervised", "source": "Table 2"},
+            {"benchmark": "cifar100-lt-ir100-error", "value": 20.5, "method": "AlphaVP", "backbone": "vit-b16",
+             "pretraining": "in21k-supervised", "source": "Table 5"},
         ],
     },
     {
@@ -66,14 +66,14 @@ PAPERS: list[dict[str, Any]] = [
         "domains": ["medical"],
         "summary": "Inserts learned tokens before every block of a frozen ViT.",
         "results": [
-            {"benchmark": "vtab1k-natural", "value": 78.5, "method": "DeepTok", "backbone": "ViT-B/16",
-             "pretraining": "ImageNet-21k supervised", "source": "Table 1"},
-            {"benchmark": "vtab1k-natural", "value": 70.25, "method": "DeepTok-Shallow", "backbone": "ViT-B/16",
-             "pretraining": "ImageNet-21k supervised", "source": "Table 1"},
-            {"benchmark": "vtab1k-natural", "value": 99.0, "method": "DeepTok", "backbone": "ViT-L/16",
-             "pretraining": "MAE", "source": "Table 7"},
-            {"benchmark": "cifar100-lt-ir100-error", "value": 18.0, "method": "DeepTok", "backbone": "ViT-B/16",
-             "pretraining": "ImageNet-21k supervised", "source": "Table 6"},
+            {"benchmark": "vtab1k-natural", "value": 78.5, "method": "DeepTok", "backbone": "vit-b16",
+             "pretraining": "in21k-supervised", "source": "Table 1"},
+            {"benchmark": "vtab1k-natural", "value": 70.25, "method": "DeepTok-Shallow", "backbone": "vit-b16",
+             "pretraining": "in21k-supervised", "source": "Table 1"},
+            {"benchmark": "vtab1k-natural", "value": 99.0, "method": "DeepTok", "backbone": "vit-l16",
+             "pretraining": "mae", "source": "Table 7"},
+            {"benchmark": "cifar100-lt-ir100-error", "value": 18.0, "method": "DeepTok", "backbone": "vit-b16",
+             "pretraining": "in21k-supervised", "source": "Table 6"},
         ],
     },
     {
@@ -102,8 +102,8 @@ PAPERS: list[dict[str, Any]] = [
         "trust": ["robustness"],
         "summary": EVIL_SUMMARY,
         "results": [
-            {"benchmark": "vtab1k-natural", "value": 80.0, "method": "E<V>|&P", "backbone": "ViT-B/16",
-             "pretraining": "ImageNet-21k supervised", "source": "Table <3> & |4|"},
+            {"benchmark": "vtab1k-natural", "value": 80.0, "method": "E<V>|&P", "backbone": "vit-b16",
+             "pretraining": "in21k-supervised", "source": "Table <3> & |4|"},
         ],
     },
 ]
