@@ -96,6 +96,11 @@ class Result(_Strict):
         description="When the row is a baseline this entry reprints: the id of the paper that proposed the "
         "row's method, if it is in the knowledge base. Leave it out for the entry's own method.",
     )
+    baseline: bool = Field(
+        False,
+        description="true for a baseline this entry reprints whose paper is not in the knowledge base (a row with "
+        "`paper` is a baseline anyway; every row of a benchmark, survey or analysis entry is one).",
+    )
 
     @field_validator("method", "backbone", "pretraining", "source")
     @classmethod
