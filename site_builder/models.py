@@ -315,6 +315,8 @@ class Taxonomy(_Strict):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ValueError(f"{label} ids repeated: {dupes}")
+        if "discrepancies" in {b.id for b in self.benchmarks}:
+            raise ValueError("benchmark id 'discrepancies' is reserved: the leaderboards' discrepancies page uses it")
         for label, terms in (("backbone", self.backbones), ("pretraining", self.pretrainings)):
             owners: dict[str, set[str]] = {}
             for term in terms:
