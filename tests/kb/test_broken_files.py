@@ -149,3 +149,13 @@ def test_every_problem_of_a_run_is_reported_together(tmp_path: Path) -> None:
     assert f"{len(errors)} error(s)" in run.err
     assert read_outputs(root) == before
     assert stray_files(root) == []
+
+
+def test_memoised_type_resolution_keeps_quoted_and_plain_apart() -> None:
+    # The loader remembers how YAML resolved each short plain scalar; quoting must still win, every time.
+    from site_builder.yaml_loader import parse_yaml_text
+
+    text = 'a: 2022\nb: "2022"\nc: no\nd: "no"\ne: 2101.10010\nf: [2022, "2022"]\n'
+    for _ in range(3):
+        data = parse_yaml_text(text, "x.yaml").data
+        assert data == {"a": 2022, "b": "2022", "c": False, "d": "no", "e": 2101.1001, "f": [2022, "2022"]}
