@@ -95,8 +95,8 @@ def synthetic_paper(i: int, rng: random.Random, taxonomy: Taxonomy) -> str:
                 f"  - benchmark: {benchmark}",
                 f"    value: {rng.uniform(40, 95):.2f}",
                 f"    method: P{i}-Deep",
-                "    backbone: ViT-B/16",
-                "    pretraining: ImageNet-21k supervised",
+                "    backbone: vit-b16",
+                "    pretraining: in21k-supervised",
                 f"    source: Table {rng.randint(1, 6)}",
             ]
     return "\n".join(line for line in lines if line is not None) + "\n"

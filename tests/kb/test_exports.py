@@ -37,8 +37,8 @@ from .tmp_repo import (
     write_sentinels,
 )
 
-RESULT = {"benchmark": "vtab1k-natural", "value": 78.5, "method": "Deep", "backbone": "ViT-B/16",
-          "pretraining": "ImageNet-21k supervised", "source": "Table 1"}
+RESULT = {"benchmark": "vtab1k-natural", "value": 78.5, "method": "Deep", "backbone": "vit-b16",
+          "pretraining": "in21k-supervised", "source": "Table 1"}
 # One paper per kind of venue, with the fields each BibTeX entry type needs; the valid entry is a CVPR paper.
 PAPERS = [
     paper_data("jones2023workshop", venue="CVPRW", year=2023, title="Prompts at a Workshop: 100% Frozen & Fast",
