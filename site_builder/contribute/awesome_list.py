@@ -242,7 +242,7 @@ def _bold_title(row: Row) -> list[str]:
     for bold in row.bold:
         at = row.text.find(bold)
         after = row.text[at + len(bold):].lstrip()[:1] if at >= 0 else ""
-        if 0 <= at <= 25 and after != ":":
+        if 0 <= at <= 25 and after != ":" and not bold.rstrip().endswith(":"):  # "**Label:** text" is no title
             out.append(bold)
     return out
 

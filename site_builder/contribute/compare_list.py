@@ -14,13 +14,20 @@ A row is **in the knowledge base** when either finds a paper, **missing** when n
 the row's title (four words or more) is unlike the title of the paper holding its id (similarity
 below 0.8 and not an abridgement of it, so a slightly renamed or shortened title passes), or when the
 title (four words or more) matches a paper that has another arXiv id; a short name that matches a
-paper with another arXiv id leaves the row missing, with a note (two methods may share a name). Rows listed in an ``--exclude`` file are out of scope: counted, not compared.
+paper with another arXiv id is a probable wrong link when only that paper carries the name, and leaves
+the row missing otherwise (two methods may share a name). A row whose title differs from that of the
+paper holding its id but shares most of its rare words (weighted by how few titles here use them) is
+another version of that paper. A name recorded on the errata page (``docs/errata.md``: a table row
+that opens with the list's name in italics and ends with our entry's link) is matched to that entry,
+so a wrong link, once recorded, is recognised on every later run. Rows listed in an ``--exclude``
+file are out of scope: counted, not compared.
 Recall is the share of distinct in-scope papers the knowledge base has. Nothing touches the network.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -120,10 +127,20 @@ def title_matches(title: str, paper: KnownPaper, threshold: float = TITLE_THRESH
                for mine in {body, whole} for theirs in {paper.title, paper.whole})
 
 
-class PaperIndex:
-    """The paper files, looked up by arXiv id, DOI and title."""
+ERRATA_PAGE = Path("docs") / "errata.md"
+# An errata table row: "| *What the list says* ... | ... | [entry](papers/<id>/index.md) |"
+ERRATA_ROW = re.compile(r"^\|\s*\*([^*|]+)\*[^|]*\|.*\(papers/([a-z][a-z0-9-]+)/index\.md\)[^|]*\|\s*$")
+RETITLE_SHARE = 0.5  # of a row title's rarity-weighted words that the paper holding its id must share
 
-    def __init__(self, papers: Iterable[PaperFile]):
+
+def _words(title: str) -> set[str]:
+    return {w for w in comparable_title(title).split() if len(w) > 2}
+
+
+class PaperIndex:
+    """The paper files, looked up by arXiv id, DOI and title, and by the names the errata page records."""
+
+    def __init__(self, papers: Iterable[PaperFile], errata: dict[str, str] | None = None):
         self.papers: list[KnownPaper] = []
         self.by_arxiv: dict[str, KnownPaper] = {}
         self.by_doi: dict[str, KnownPaper] = {}
@@ -137,6 +154,23 @@ class PaperIndex:
                 self.by_arxiv[str(file.text("arxiv"))] = known
             if file.text("doi"):
                 self.by_doi[str(file.text("doi")).lower()] = known
+        by_path = {p.path.removeprefix("papers/").removesuffix(".yaml"): p for p in self.papers}
+        self.by_erratum = {comparable_title(name): by_path[pid] for name, pid in (errata or {}).items()
+                           if pid in by_path}
+        # how rare each title word is here: "visual prompt tuning" says little, "abductive" a lot
+        counts: dict[str, int] = {}
+        for paper in self.papers:
+            for word in _words(paper.whole):
+                counts[word] = counts.get(word, 0) + 1
+        total = max(1, len(self.papers))
+        self.rarity = {w: math.log(total / n) for w, n in counts.items()}
+
+    def shares_rare_words(self, title: str, paper: KnownPaper) -> bool:
+        """Whether a retitled version is plausible: the row's title shares most of its rare words."""
+        mine = _words(title)
+        weight = {w: self.rarity.get(w, math.log(max(2, len(self.papers)))) for w in mine}
+        total = sum(weight.values())
+        return total > 0 and sum(weight[w] for w in mine & _words(paper.whole)) / total >= RETITLE_SHARE
 
     def named(self, title: str) -> list[KnownPaper]:
         """Every paper the title could name."""
@@ -263,8 +297,8 @@ def _identity_keys(row: RowResult) -> list[str]:
     title = comparable_title(e.title)
     if len(title.split()) >= LONG_TITLE_WORDS:
         keys.append(f"title:{title}")
-    if not keys:  # a short title and nothing else: only an identical row is the same paper
-        keys.append(f"row:{e.section}:{e.line}:{title}")
+    if not keys:  # a short title and nothing else: only the same row again (same section) is the same paper
+        keys.append(f"row:{e.section}:{title}")
     return keys
 
 
@@ -278,12 +312,21 @@ def compare_entry(entry: ListEntry, index: PaperIndex) -> RowResult:
     by_title = index.by_title(entry.title)
     link = f"arXiv {entry.arxiv}" if entry.arxiv else f"DOI {entry.doi}"
     if by_id is not None:
-        if by_title is not None and by_title is not by_id:
+        # a full title that agrees with the id's paper wins over a looser match elsewhere; a bare name
+        # ("VPT") that names another paper here does not
+        title_agrees = title_matches(entry.title, by_id, AGREEMENT_THRESHOLD) or abridges(entry.title, by_id.whole)
+        agrees = names_only(entry.title) or title_agrees
+        if by_title is not None and by_title is not by_id and not title_agrees:
             return RowResult(entry, "wrong", by_title.path, f"links {link}, which is {by_id.path}, but the title "
                              f"is that of {_describe(by_title)}")
-        agrees = names_only(entry.title) or title_matches(entry.title, by_id, AGREEMENT_THRESHOLD) or \
-            abridges(entry.title, by_id.whole)
+        if not agrees and index.shares_rare_words(entry.title, by_id):
+            return RowResult(entry, "have", by_id.path, "the title differs: another version of the paper "
+                             "(the id is the same)")
         if not agrees:
+            erratum = index.by_erratum.get(comparable_title(entry.title))
+            if erratum is not None:
+                return RowResult(entry, "wrong", erratum.path, f"links {link}, which is {by_id.path}; the errata "
+                                 f"page records this row's paper as {erratum.path}")
             title = by_id.file.text("title")  # the row's paper is not that one: it stays unfound
             return RowResult(entry, "wrong", None, f'links {link}, which is {by_id.path} "{title}": '
                              "a different title")
@@ -301,7 +344,24 @@ def compare_entry(entry: ListEntry, index: PaperIndex) -> RowResult:
             return RowResult(entry, "wrong", by_title.path, f"the title is that of {_describe(by_title)}, "
                              f"but the row links {link}")
         return RowResult(entry, "have", by_title.path)
+    erratum = index.by_erratum.get(comparable_title(entry.title)) if entry.title else None
+    if erratum is not None:
+        return RowResult(entry, "wrong" if entry.arxiv or entry.doi else "have", erratum.path,
+                         f"the errata page records this row's paper as {erratum.path}")
     return RowResult(entry, "missing")
+
+
+def errata_names(root: Path) -> dict[str, str]:
+    """The names other lists give papers, as the errata page records them: {list's name: paper id}."""
+    page = root / ERRATA_PAGE
+    if not page.is_file():
+        return {}
+    names = {}
+    for line in page.read_text(encoding="utf-8").splitlines():
+        match = ERRATA_ROW.match(line.strip())
+        if match:
+            names[match.group(1).strip()] = match.group(2)
+    return names
 
 
 def _excluded_by(entry: ListEntry, exclusions: list[Exclusion]) -> list[Exclusion]:
@@ -312,7 +372,7 @@ def _excluded_by(entry: ListEntry, exclusions: list[Exclusion]) -> list[Exclusio
 
 
 def compare_list(awesome: AwesomeList, repo: Repository, exclusions: list[Exclusion] | None = None) -> Comparison:
-    index = PaperIndex(repo.papers)
+    index = PaperIndex(repo.papers, errata_names(repo.root))
     exclusions = exclusions or []
     used: set[int] = set()
     rows = []

@@ -212,3 +212,40 @@ def test_a_short_name_linking_an_unknown_id_is_a_probable_wrong_link(repo: Path,
     row = _rows(out)[7]
     assert row.lstrip().startswith("WRONG") and "papers/han2023e2vpt.yaml" in row and "probably a wrong link" in row
     assert "recall: 1/1 = 100.0%" in out  # the paper is here, under its right id
+
+
+def test_a_bold_label_with_its_colon_inside_is_no_title() -> None:
+    text = ("# L\n\n## Kinds\n\n* **Pixel-Level Prompts:** edits made directly to the input pixels\n"
+            "* **Token Prompts For Frozen Transformers**, ICLR 2024\n")
+    assert [e.title for e in parse_list(text, html=False).entries] == ["Token Prompts For Frozen Transformers"]
+
+
+def _compare_rows(repo: Path, run: Run, tmp_path: Path, table: str) -> tuple[dict[int, str], str]:
+    listing = tmp_path / "list.md"
+    listing.write_text("# L\n\n## Papers\n\n| Title | Paper |\n|---|---|\n" + table, encoding="utf-8")
+    status, out, err = run("compare-list", str(listing), "--root", str(repo))
+    assert status == 0, err
+    return _rows(out), out
+
+
+def test_a_name_recorded_on_the_errata_page_is_matched(repo: Path, run: Run, tmp_path: Path) -> None:
+    (repo / "docs").mkdir()
+    (repo / "docs" / "errata.md").write_text(
+        "# Errata\n\n| The list says | What the sources say | Our entry |\n|---|---|---|\n"
+        "| *Token Prompts Classic*, in some list | It links arXiv 2306.05385, another paper. | "
+        "[VPT](papers/jia2022visual/index.md) |\n", encoding="utf-8")
+    rows, out = _compare_rows(repo, run, tmp_path, "| Token Prompts Classic | [pdf](https://arxiv.org/abs/2306.05385) |\n")
+    assert rows[7].lstrip().startswith("WRONG") and "papers/jia2022visual.yaml" in rows[7] and "errata" in rows[7]
+    assert "recall: 1/1 = 100.0%" in out
+
+
+def test_a_retitled_version_under_the_same_id_is_the_same_paper(repo: Path, run: Run, tmp_path: Path) -> None:
+    rows, out = _compare_rows(repo, run, tmp_path,
+                              "| Efficient and Effective Tuning: An Approach With Prompts | "
+                              "[pdf](https://arxiv.org/abs/2307.13770) |\n"
+                              "| Adaptive Prompting Unlocks the Power of Visual Prompt Tuning | "
+                              "[pdf](https://arxiv.org/abs/2307.13770v2) |\n")
+    # shares E2VPT's rare words ("effective", "efficient", "approach"): another version of that paper
+    assert rows[7].lstrip().startswith("have") and "papers/han2023e2vpt.yaml" in rows[7]
+    # shares only the field's common words: a wrong link, and the row's paper stays unfound
+    assert rows[8].lstrip().startswith("WRONG") and "a different title" in rows[8]
