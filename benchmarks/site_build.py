@@ -71,6 +71,8 @@ def make_repo(target: Path, papers_dir: Path | None) -> Path:
             shutil.copy(ROOT / name, target / name)
     shutil.copytree(ROOT / "docs", target / "docs",
                     ignore=lambda d, names: {n for n in names if Path(d) == ROOT / "docs" and n in GENERATED_PATHS})
+    if (ROOT / "overrides").is_dir():  # the theme additions mkdocs.yml names (theme.custom_dir)
+        shutil.copytree(ROOT / "overrides", target / "overrides")
     impls = target / "reference_impls"
     impls.mkdir()
     for source in (ROOT / "reference_impls").glob("*.py"):

@@ -156,6 +156,7 @@ def make_site_repo(root: Path, papers: list[dict[str, Any]] | None = None) -> Pa
     shutil.copy(REPO / "taxonomy.yaml", root / "taxonomy.yaml")
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
     shutil.copytree(REPO / "docs", root / "docs", ignore=_ignore_generated)
+    shutil.copytree(REPO / "overrides", root / "overrides")
     # The real errata page links real papers; this repository holds only the test papers, so it gets
     # an errata page of its own that links one of them (tests/kb checks the real page's links).
     first = (PAPERS if papers is None else papers)[0]["id"]
