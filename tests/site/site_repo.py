@@ -80,7 +80,7 @@ PAPERS: list[dict[str, Any]] = [
         "id": "kappa2022learning",
         "title": "Learning Text Prompts for Vision-Language Models",
         "short_name": "TexP",
-        "authors": ["Kai Kappa", "Ada Alpha"],
+        "authors": ["Kai Kappa", "Lea Lambda"],
         "year": 2022,
         "venue": "ICCV",
         "doi": "10.1109/ICCV.2022.00001",
