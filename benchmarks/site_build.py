@@ -106,7 +106,7 @@ def write_synthetic_papers(root: Path, n: int, *, seed: int = 0) -> None:
     rng = random.Random(seed)
     taxonomy = yaml.safe_load((root / "taxonomy.yaml").read_text(encoding="utf-8"))
     leaves = {f: [c["id"] for c in _walk(taxonomy["facets"][f]["categories"]) if not c.get("children")]
-              for f in ("method", "tasks", "domains", "settings", "trust")}
+              for f in ("method", "modality", "tasks", "domains", "settings", "trust")}
     venues = [v["id"] for v in taxonomy["venues"] if v["id"] != "arXiv"]
     benchmarks = [b["id"] for b in taxonomy["benchmarks"]]
     for i in range(n):
@@ -122,6 +122,7 @@ def write_synthetic_papers(root: Path, n: int, *, seed: int = 0) -> None:
             "arxiv": f"{year % 100:02d}{rng.randint(1, 12):02d}.{i:05d}",
             "code": [{"url": f"https://github.com/synthetic/repo{i}", "official": True}] if rng.random() < 0.6 else None,
             "method": rng.sample(leaves["method"], rng.choice((1, 1, 1, 2))),
+            "modality": [rng.choices(leaves["modality"], weights=(7, 2, 1)[:len(leaves["modality"])])[0]],
             "tasks": rng.sample(leaves["tasks"], rng.randint(1, 2)),
             "domains": rng.sample(leaves["domains"], 1) if rng.random() < 0.3 else None,
             "settings": rng.sample(leaves["settings"], 1) if rng.random() < 0.3 else None,

@@ -55,7 +55,7 @@ def paper_title(paper: Paper) -> Markup:
 
 def code_links(paper: Paper) -> Markup:
     links = [
-        Markup('<a href="{0}" title="{0}" class="pa-code{1}">{2}</a>').format(
+        Markup('<a href="{0}" class="pa-code{1}">{2}</a>').format(
             code.url, " pa-code-official" if code.official else "", "official" if code.official else "code")
         for code in paper.code
     ]

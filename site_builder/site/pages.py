@@ -405,13 +405,13 @@ class SitePages:
     def all_papers(self) -> str:
         rows = []
         for paper in sorted(self.kb.papers, key=lambda p: (-p.year, p.title.lower(), p.id)):
-            text = " ".join([paper.id, paper.title, paper.short_name or "", *paper.authors, paper.venue,
-                             self._venue_names.get(paper.venue, ""), str(paper.year), paper.arxiv or "",
+            # What the row does not show; the filter also reads the row's own text (title, venue, year).
+            text = " ".join([paper.id, *paper.authors, self._venue_names.get(paper.venue, ""), paper.arxiv or "",
                              paper.summary])
             rows.append({
                 "paper": paper,
                 "facets": [(f, self.with_ancestors(f, getattr(paper, f))) for f in FACETS],
-                "others": [(f, c) for f in FACETS[1:] for c in getattr(paper, f)],
+                "others": ", ".join(self.category_name(f, c) for f in FACETS[1:] for c in getattr(paper, f)),
                 "textual_only": textual_only(paper),
                 "text": " ".join(text.lower().split()),
             })

@@ -178,7 +178,9 @@ def test_all_papers_page_has_filter_data(generated):
     row = next(line for line in page.splitlines() if "evil2024tags" in line and "<tr " in line)
     assert 'data-method="vpt vpt-generated vp vp-fixed"' in row
     assert 'data-kind="method"' in row and 'data-year="2024"' in row
-    assert "data-text=\"evil2024tags prompts &lt;script&gt;" in row
+    # The hidden text holds what the row does not show (id, authors, summary), escaped; the title is shown.
+    assert 'data-text="evil2024tags ann o&#39;neil &amp; co bob &lt;b&gt;bold&lt;/b&gt; smith' in row
+    assert "uses &lt;img src=x onerror=alert(1)&gt;" in row
     for facet in FACETS:
         assert f'<select data-pa-facet="{facet}">' in page
 
@@ -243,6 +245,8 @@ def test_contributing_links_are_rewritten(generated, tmp_path):
     assert "[the top](#contributing)" in page
     with_repo = contributing_page(generated.root, SiteSettings(repo_url="https://github.com/o/r"))
     assert "[the template](https://github.com/o/r/blob/main/papers/EXAMPLE.yaml)" in with_repo
+    assert "The repository: <https://github.com/o/r> ([issues](https://github.com/o/r/issues)" in with_repo
+    assert "The repository:" not in page
     assert "CONTRIBUTING.md is missing" in contributing_page(tmp_path, SiteSettings())
 
 

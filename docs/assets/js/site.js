@@ -152,7 +152,7 @@
         each(fields, function (select) {
           if (select.value && row.getAttribute("data-" + select.getAttribute("data-pa-field")) !== select.value) ok = false;
         });
-        var haystack = row.getAttribute("data-text") || "";
+        var haystack = (row.getAttribute("data-text") || "") + " " + row.textContent.toLowerCase();
         if (ok) ok = wanted.every(function (w) { return haystack.indexOf(w) >= 0; });
         row.hidden = !ok;
       });
