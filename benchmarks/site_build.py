@@ -86,6 +86,9 @@ def make_repo(target: Path, papers_dir: Path | None) -> Path:
         if module and not (impls / f"{module}.py").is_file():
             (impls / f"{module}.py").write_text("RUNNERS = {}\n", encoding="utf-8")
     (target / "papers").mkdir()
+    if papers_dir is None:  # the real errata page links real papers, which a synthetic corpus lacks
+        (target / "docs" / "errata.md").write_text("# Errata\n\nNo correction in a synthetic corpus.\n",
+                                                   encoding="utf-8")
     if papers_dir is not None:
         for source in papers_dir.glob("*.yaml"):
             if source.name != "EXAMPLE.yaml":
