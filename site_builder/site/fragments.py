@@ -60,7 +60,7 @@ def code_links(paper: Paper) -> Markup:
         for code in paper.code
     ]
     if not links:
-        return Markup('<span class="pa-no-code">none</span>')
+        return Markup('<span class="pa-no-code">no code</span>')
     return Markup(" ").join(links)
 
 
