@@ -386,7 +386,7 @@ class SitePages:
         impl_counts = "the prompt and the task head" if facet == "method" else "what the method trains"
         return self.render(
             "category.md.j2", url,
-            front_matter=front_matter(category.name, hide=["toc"]),
+            front_matter=front_matter(category.name, hide=["navigation", "toc"]),  # the table gets the width
             facet=facet, category=category, parents=parents, papers=papers,
             impl=impl, impl_link=impl_link, child_impls=child_impls, impl_counts=impl_counts,
             bench_target=BENCH_JSON_CANDIDATES[0],
