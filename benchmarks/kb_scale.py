@@ -4,15 +4,16 @@
     python benchmarks/kb_scale.py --sizes 500 --repeat 1
 
 For each size, synthetic paper files (about 1 KB each, 30% with reported results) are written to
-a temporary repository beside the real taxonomy.yaml. Two things are timed on the same files, best of
-``--repeat`` runs:
+a temporary repository beside the real taxonomy.yaml. Two comparisons run on the same files, best of
+``--repeat`` runs each, the two sides alternating so that both see the same machine:
 
-- the pipeline: ``validate()`` (strict load, pydantic models, every lint rule, the KnowledgeBase) and
-  rendering all committed outputs in memory (README.md, papers.bib, papers.json, the JSON Schema);
-- the floor: reading the same files and ``yaml.load(text, Loader=yaml.CSafeLoader)`` on each.
+- whole processes, as a user meets them: ``python -m site_builder --root DIR validate`` against a
+  ``python -c`` process that reads the same files and parses each with PyYAML's C loader. Start-up and
+  imports count on both sides. Target (DESIGN.md, "Performance targets"): at most 1.5 at 10,000 papers.
+- in process, stage by stage: ``validate()`` (strict load, pydantic models, every lint rule, the
+  KnowledgeBase) plus rendering every committed output in memory, against the bare parse loop.
 
-Target (DESIGN.md, "Performance targets"): the ratio pipeline / floor is at most 2.0 at 10,000
-papers. The script reports; it always exits 0 unless the pipeline finds errors in the synthetic data.
+The script reports; it always exits 0 unless the pipeline finds errors in the synthetic data.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import gc
 import os
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import textwrap
@@ -40,7 +42,10 @@ from site_builder.load import validate  # noqa: E402
 from site_builder.models import SUMMARY_MAX, Taxonomy  # noqa: E402
 from site_builder.yaml_loader import load_yaml_file  # noqa: E402
 
-TARGET_RATIO = 2.0
+TARGET_RATIO = 1.5  # whole-process validate / whole-process CSafeLoader parse, at the largest size
+PARSE_SCRIPT = ("import sys, pathlib, yaml\n"
+                "for p in sorted(pathlib.Path(sys.argv[1], 'papers').glob('*.yaml')):\n"
+                "    yaml.load(p.read_text(encoding='utf-8'), Loader=yaml.CSafeLoader)\n")
 WORDS = ("visual prompt tuning frozen backbone token pixel learnable generated adaptation transformer efficient "
          "robust few-shot segmentation detection medical remote sensing continual federated black-box test-time "
          "zero-shot calibration fairness privacy domain generalisation parameter dense sparse hierarchical").split()
@@ -75,6 +80,7 @@ def synthetic_paper(i: int, rng: random.Random, taxonomy: Taxonomy) -> str:
         f"code:\n  - url: https://github.com/example/paper-{i}\n    official: true" if rng.random() < 0.6 else None,
         "kind: method",
         f"method: [{', '.join(method)}]",
+        f"modality: [{rng.choice(taxonomy.leaf_ids('modality'))}]",
         f"tasks: [{', '.join(rng.sample(taxonomy.leaf_ids('tasks'), rng.randint(1, 2)))}]",
         f"domains: [{rng.choice(taxonomy.leaf_ids('domains'))}]" if rng.random() < 0.3 else None,
         f"settings: [{rng.choice(taxonomy.leaf_ids('settings'))}]" if rng.random() < 0.3 else None,
@@ -89,8 +95,8 @@ def synthetic_paper(i: int, rng: random.Random, taxonomy: Taxonomy) -> str:
                 f"  - benchmark: {benchmark}",
                 f"    value: {rng.uniform(40, 95):.2f}",
                 f"    method: P{i}-Deep",
-                "    backbone: ViT-B/16",
-                "    pretraining: ImageNet-21k supervised",
+                "    backbone: vit-b16",
+                "    pretraining: in21k-supervised",
                 f"    source: Table {rng.randint(1, 6)}",
             ]
     return "\n".join(line for line in lines if line is not None) + "\n"
@@ -128,6 +134,20 @@ def pipeline(folder: Path) -> dict[str, float]:
     return {"validate": validated - start, "render all outputs": time.perf_counter() - validated}
 
 
+def run_process(argv: list[str]) -> None:
+    done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(argv)} failed:\n{done.stdout}{done.stderr}")
+
+
+def whole_processes(folder: Path) -> dict[str, Callable[[], object]]:
+    return {
+        "parse process": lambda: run_process([sys.executable, "-c", PARSE_SCRIPT, str(folder)]),
+        "validate process": lambda: run_process([sys.executable, "-m", "site_builder", "--root", str(folder),
+                                                 "validate"]),
+    }
+
+
 def measure(repeat: int, runs: dict[str, Callable[[], object]]) -> dict[str, tuple[float, float, object]]:
     """Best wall-clock and best CPU time of each run over ``repeat`` rounds; the runs alternate within a
     round so that both see the same machine (a shared machine's load shifts from second to second)."""
@@ -152,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         print("PyYAML has no C loader (libyaml) here: the comparison would be meaningless.")
         return 0
 
-    rows = []
+    rows, processes = [], []
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="kb_scale_") as tmp:
             folder = Path(tmp)
@@ -160,10 +180,17 @@ def main(argv: list[str] | None = None) -> int:
             kbytes = sum(p.stat().st_size for p in paths) / 1024 / size
             parse_only(paths)  # warm the page cache before either measurement
             best = measure(args.repeat, {"parse": lambda paths=paths: parse_only(paths),
-                                         "pipeline": lambda folder=folder: pipeline(folder)})
+                                         "pipeline": lambda folder=folder: pipeline(folder),
+                                         **whole_processes(folder)})
         rows.append((size, kbytes, best["pipeline"], best["parse"]))
+        processes.append((size, best["validate process"][0], best["parse process"][0]))
 
     print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; best of {args.repeat} runs each\n")
+    print("whole processes (start-up and imports included): `site_builder validate` vs a CSafeLoader parse")
+    print(f"{'papers':>8} {'validate':>10} {'parse':>10} {'ratio':>6}")
+    for size, validate_wall, parse_wall in processes:
+        print(f"{size:>8,} {validate_wall:>9.3f}s {parse_wall:>9.3f}s {validate_wall / parse_wall:>6.2f}")
+    print("\nin process: validate() + rendering every output vs the bare parse loop")
     print(f"{'papers':>8} {'KB/file':>8} {'validate+export':>16} {'CSafeLoader parse':>18} {'ratio':>6} {'CPU-time ratio':>15}")
     for size, kbytes, (pipe_wall, pipe_cpu, _), (parse_wall, parse_cpu, _) in rows:
         print(f"{size:>8,} {kbytes:>8.2f} {pipe_wall:>15.3f}s {parse_wall:>17.3f}s {pipe_wall / parse_wall:>6.2f} "
@@ -173,9 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'papers':>8} " + " ".join(f"{n:>20}" for n in names))
     for size, _, (_, _, stages), _ in rows:
         print(f"{size:>8,} " + " ".join(f"{stages[n]:>20.3f}" for n in names))
-    size, _, (pipe_wall, _, _), (parse_wall, _, _) = max(rows, key=lambda row: row[0])
-    verdict = "met" if pipe_wall / parse_wall <= TARGET_RATIO else "MISSED"
-    print(f"\ntarget: ratio <= {TARGET_RATIO} at the largest size ({size:,}): {verdict}")
+    size, validate_wall, parse_wall = max(processes)
+    verdict = "met" if validate_wall / parse_wall <= TARGET_RATIO else "MISSED"
+    print(f"\ntarget: whole-process ratio <= {TARGET_RATIO} at the largest size ({size:,}): "
+          f"{validate_wall / parse_wall:.2f}, {verdict}")
     return 0
 
 

@@ -37,8 +37,8 @@ from site_builder.site import GENERATED_PATHS, builder_available, generate_pages
 WORDS = ("visual prompt tuning frozen backbone adaptive token pixel frequency generator black-box "
          "segmentation tracking medical remote sensing robust federated continual few-shot long-tailed "
          "calibration transformer efficient parameter learnable dynamic instance aware contrastive").split()
-BACKBONES = ("ViT-B/16", "ViT-L/16", "Swin-B", "ViT-B/32")
-PRETRAININGS = ("ImageNet-21k supervised", "MAE", "CLIP", "MoCo v3")
+BACKBONES = ("vit-b16", "vit-l16", "swin-b", "clip-vit-b16")  # ids of `backbones` in taxonomy.yaml
+PRETRAININGS = ("in21k-supervised", "mae", "clip-openai", "moco-v3")
 
 
 @dataclass

@@ -1,24 +1,32 @@
 """The pretrained backbone every method adapts: a TinyViT trained once on the "source" task.
 
 Prompt methods only make sense on a backbone whose features already mean something, so the
-package pretrains its tiny ViT on the bundled source task (data.py, 10 textures) and caches
-the weights on disk. The first call trains (400 steps of 64 images: about 1-2 minutes on two
-CPU cores); later calls load.
+package pretrains its tiny ViT on the bundled source task (data.py, 10 textures).
+
+One backbone, the same bytes everywhere. Pretraining runs under pinned settings (one intra-op
+thread, deterministic algorithms, CPU) whatever the caller's thread count: a float reduction split
+over two threads sums in another order, and the weights then differ by up to 0.2 after 400 steps,
+which is enough to flip a method's result. The weights of the default configuration are shipped
+in the package (weights/, 1.2 MB), so a fresh clone never pretrains; a test retrains and compares
+them bit for bit. Any other configuration is pretrained on first use (1-2 minutes on two CPU
+cores) and cached.
 
 Cache: $REFERENCE_IMPLS_CACHE, else ~/.cache/awesome-pa/. The file name carries a hash of the
 model config, the pretraining config and data.DATA_VERSION, so changing any of them retrains
-instead of silently loading stale weights. Writes are atomic (temp file + rename), so two
-processes pretraining at once cannot leave a torn file.
+instead of silently loading stale weights (the shipped file is named by the same hash). Writes
+are atomic (temp file + rename), so two processes pretraining at once cannot leave a torn file.
 
     python -c "from reference_impls.backbone import pretrained_backbone; pretrained_backbone()"
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -26,7 +34,7 @@ import torch
 from torch import Tensor, nn
 
 from .data import DATA_VERSION, load_task, normalize
-from .engine import evaluate, train
+from .loop import evaluate, train
 from .tiny_vit import TinyViT
 
 
@@ -63,18 +71,39 @@ class _Normalized(nn.Module):
         return self.vit(normalize(images))
 
 
+SHIPPED_DIR = Path(__file__).resolve().parent / "weights"
+
+
+def weights_name(config: PretrainConfig) -> str:
+    key = json.dumps({"config": asdict(config), "data_version": DATA_VERSION}, sort_keys=True)
+    return f"tiny_vit_source_{hashlib.sha256(key.encode()).hexdigest()[:12]}.pt"
+
+
 def cache_path(config: PretrainConfig, cache_dir: str | os.PathLike | None = None) -> Path:
     root = Path(cache_dir or os.environ.get("REFERENCE_IMPLS_CACHE") or Path.home() / ".cache" / "awesome-pa")
-    key = json.dumps({"config": asdict(config), "data_version": DATA_VERSION}, sort_keys=True)
-    return root / f"tiny_vit_source_{hashlib.sha256(key.encode()).hexdigest()[:12]}.pt"
+    return root / weights_name(config)
+
+
+@contextlib.contextmanager
+def pinned_settings() -> Iterator[None]:
+    """One intra-op thread and deterministic kernels for the duration; the caller's are restored."""
+    threads, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(deterministic)
+        torch.set_num_threads(threads)
 
 
 def pretrain(config: PretrainConfig = PretrainConfig()) -> TinyViT:
-    """Train a TinyViT from scratch on the source task (CPU; deterministic for a fixed seed)."""
-    torch.manual_seed(config.seed)
-    vit = TinyViT(**asdict(config.model))
-    train(_Normalized(vit), load_task("source"), steps=config.steps, lr=config.lr,
-          batch_size=config.batch_size, seed=config.seed, weight_decay=config.weight_decay)
+    """Train a TinyViT from scratch on the source task: CPU, pinned settings, the same bytes every time."""
+    with pinned_settings():
+        torch.manual_seed(config.seed)
+        vit = TinyViT(**asdict(config.model))
+        train(_Normalized(vit), load_task("source"), steps=config.steps, lr=config.lr,
+              batch_size=config.batch_size, seed=config.seed, weight_decay=config.weight_decay, device="cpu")
     return vit.eval()
 
 
@@ -94,8 +123,10 @@ def pretrained_backbone(
     Each call returns a new module, so a method that mutates its copy cannot affect another.
     Parameters keep requires_grad=True (full fine-tuning needs them); use freeze() for methods.
     """
-    path = cache_path(config, cache_dir)
-    if path.exists():
+    shipped, path = SHIPPED_DIR / weights_name(config), cache_path(config, cache_dir)
+    if shipped.exists():
+        state = torch.load(shipped, map_location="cpu", weights_only=True)
+    elif path.exists():
         state = torch.load(path, map_location="cpu", weights_only=True)
     else:
         state = pretrain(config).state_dict()

@@ -1,13 +1,17 @@
-"""Command line: list the methods, run one, or benchmark them all.
+"""Command line: list the methods, run one, or benchmark them all; train on your own images.
 
     python -m reference_impls list
     python -m reference_impls run vpt-deep [--device cpu|cuda] [--steps N] [--seed S]
     python -m reference_impls bench [--device cpu|cuda] [--steps N] [--json PATH]
+    python -m reference_impls train vpt-deep --data DIR --out CKPT [--model NAME --weights FILE]
+    python -m reference_impls evaluate --checkpoint CKPT --data DIR
+    python -m reference_impls predict --checkpoint CKPT IMAGE [IMAGE ...]
 
 `run` adapts the source-pretrained tiny ViT (backbone.py; pretrained and cached on first use)
 to the bundled downstream task and prints accuracy, trainable parameters and time. `bench` runs
 every registered method, the linear-probe and full-finetune baselines included, prints one table
-and writes it as JSON (default reference_impls/bench.json) for the site.
+and writes it as JSON (default reference_impls/bench.json) for the site. `train`, `evaluate` and
+`predict` are in adapt.py; their mistakes are one-line errors with exit status 2.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ from pathlib import Path
 import torch
 
 from .engine import RunResult
+from .recipes import RECIPES
 from .registry import load_runners
+from .vit_weights import BUNDLED
 
 DEFAULT_JSON = Path(__file__).with_name("bench.json")
 
@@ -44,7 +50,50 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=0)
         if name == "bench":
             p.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"output path (default {DEFAULT_JSON})")
+    _add_adapt_commands(sub)
     return parser
+
+
+def _add_backbone_options(p: argparse.ArgumentParser, *, default_model: str | None) -> None:
+    p.add_argument("--model", default=default_model,
+                   help=f"{BUNDLED} (the bundled source-pretrained TinyViT), vit_base_patch16_224 and other timm ViT "
+                        "shapes, or any timm name when timm is installed")
+    p.add_argument("--weights", type=Path, default=None, help="local .safetensors or .pt state dict for --model")
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    p.add_argument("--amp", action="store_true", help="bf16 autocast (meant for CUDA; allowed on CPU)")
+    p.add_argument("--workers", type=int, default=0, help="image-decoding processes (default 0: in the main process)")
+
+
+def _add_adapt_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a method on an image folder; save only the prompt")
+    p.add_argument("method", choices=list(RECIPES), metavar="method", help=f"one of: {', '.join(RECIPES)}")
+    p.add_argument("--data", type=Path, required=True, help="image folder: train/<class>/*.jpg|png, optional val/")
+    p.add_argument("--out", type=Path, required=True, help="checkpoint folder to write")
+    _add_backbone_options(p, default_model=BUNDLED)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=None, help="global batch, over all processes (default: the method's)")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (SPSA: step size a; default: the method's)")
+    p.add_argument("--weight-decay", type=float, default=None)
+    p.add_argument("--image-size", type=int, default=None, help="default: the model's")
+    p.add_argument("--mean", type=float, nargs=3, default=None, help="normalisation mean (default: the model's)")
+    p.add_argument("--std", type=float, nargs=3, default=None, help="normalisation std (default: the model's)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val-fraction", type=float, default=0.2, help="held out per class when there is no val/")
+    p.add_argument("--num-tokens", type=int, default=None, help="VPT: prompt tokens per layer (default 10)")
+    p.add_argument("--prompt-dropout", type=float, default=None, help="VPT: dropout on prompts (default: the paper's)")
+    p.add_argument("--prompt-size", type=int, default=None, help="VP prompters: pad width or patch side in pixels")
+    p = sub.add_parser("evaluate", help="accuracy of a prompt checkpoint on an image folder's validation images")
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--data", type=Path, required=True)
+    _add_backbone_options(p, default_model=None)
+    p = sub.add_parser("predict", help="top-k classes of images under a prompt checkpoint")
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("images", nargs="+", type=Path)
+    p.add_argument("--top-k", type=int, default=5)
+    _add_backbone_options(p, default_model=None)
+
+
+ADAPT_COMMANDS = ("train", "evaluate", "predict")
 
 
 # The same frozen model without the method, as each runner measures it (key -> what it means).
@@ -124,6 +173,16 @@ def main(argv: list[str] | None = None) -> int:
               f"(torch {torch.__version__}, cuda build: {torch.version.cuda or 'no'}); use --device cpu",
               file=sys.stderr)
         return 2
+    if args.command in ADAPT_COMMANDS:
+        from . import adapt  # Pillow and safetensors are needed only from here on
+
+        try:
+            return adapt.COMMANDS[args.command](args)
+        except adapt.USER_ERRORS as error:
+            # A DataLoader worker re-raises with its traceback in the message: keep the last line.
+            message = str(error).strip().splitlines()[-1].split("Error: ", 1)[-1] if "\n" in str(error) else str(error)
+            print(f"error: {message}", file=sys.stderr)
+            return 2
     if args.command == "run":
         if args.name not in runners:
             print(f"error: unknown method {args.name!r}; choose one of: {', '.join(runners)}", file=sys.stderr)

@@ -33,7 +33,10 @@ Departures from the papers:
   - ILM-VP puts the target image inside a larger learned frame (padding the image); here the
     prompt is added onto the 32x32 image, as in Bahng et al.
   - RandomPatchPrompter draws one location per forward call from torch's global generator (the
-    official code uses numpy), so runs are reproducible through torch.manual_seed.
+    official code uses numpy), so runs are reproducible through torch.manual_seed. It draws among
+    all image_size - patch + 1 offsets per axis; the official np.random.choice(isize - psize)
+    never places the patch at the last offset (touching the right or bottom edge), an
+    off-by-one we do not copy.
   - FrequencyPrompter: Cho et al. generate a DCT low-frequency prompt with a decoder; here it is a
     single learned complex perturbation of the low-frequency band of rfft2 (no generator, no DCT).
     Because the FFT is linear this equals adding a smooth full-image pattern, but parameterised

@@ -11,24 +11,35 @@ What follows the papers:
     the class token): they get no position embedding and are never dropped.
   * Initialisation uniform(-v, v) with v = sqrt(6 / (3 * patch_h * patch_w + dim)), the
     xavier-uniform bound of the patch projection's fan-in (VPT's "random" initiation).
-  * Dropout on the prompt tokens (paper: 0.1); the head is a new linear layer on the class token.
+  * Prompt dropout 0.1 for VPT-Deep and none for VPT-Shallow. The paper's implementation details
+    (Appendix A) give 0.1 for VPT-deep. The official demo.ipynb agrees: its final-training commands
+    ("the same [hyperparameters] from our paper") pass MODEL.PROMPT.DROPOUT 0.1 for VPT-Deep, and
+    it notes "we don't use dropout for VPT-shallow". The official config's default
+    (src/configs/config.py) is 0.0, and those commands override it.
+  * The head is a new linear layer on the class token.
   * VPT-Deep: a fresh set of tokens for every block after the first REPLACES the prompt slice of
     the sequence (it does not accumulate), so the sequence length is constant: 1 + P + N.
   * The frozen encoder stays in eval mode even when the wrapper is put in train mode.
   * Key-value prompts (E2VPT): per layer, learnable entries [heads, P, head_dim] concatenated to
     the keys and values after the qkv projection; queries are untouched, so the sequence length
-    (and every output token's position) is unchanged.
+    (and every output token's position) is unchanged. No dropout on them by default, as in
+    E2VPT's config (MODEL.P_VK.DROPOUT = 0.0).
 
 Departures:
   * With `global_pool="avg"` the average skips prompt tokens (timm semantics; VPT only used CLS).
   * VPT trains with SGD and a per-dataset grid search over lr and weight decay; we use AdamW with
     one fixed setting (engine.py) so every method sees the same loop.
+  * Head initialisation: ours is nn.Linear's default (uniform, bound 1/sqrt(fan_in)). The official
+    head (src/models/mlp.py, MLP with special_bias=True) is initialised differently and larger:
+    kaiming-normal weights with mode="fan_out" (std sqrt(2 / num_classes)) and every bias at
+    -log(99), about -4.6 (a 0.01 prior per class).
   * E2VPT also adds input prompt tokens and prunes prompts/tokens (its "E^2"); only the key-value
     part is here. Its code initialises with sqrt(6 / (3 * p * p + 16)) (a constant 16); we use
     head_dim in place of that constant.
   * Normalisation happens inside the wrapper (images in [0, 1] in, logits out).
 
 Run:  python -m reference_impls run vpt-deep [--device cuda]   (also vpt-shallow, vpt-kv)
+      python -m reference_impls train vpt-deep --data IMAGE_FOLDER --out CKPT   (your own images)
 """
 
 from __future__ import annotations
@@ -97,9 +108,11 @@ class PromptedViT(FrozenBackboneMixin, nn.Module):
     """VPT-Shallow (deep=False) or VPT-Deep (deep=True) around a frozen timm-style ViT."""
 
     def __init__(self, vit: nn.Module, *, num_classes: int, num_tokens: int = 10, deep: bool = False,
-                 dropout: float = 0.1) -> None:
+                 dropout: float | None = None) -> None:
         super().__init__()
         assert num_tokens > 0, "num_tokens must be positive"
+        if dropout is None:
+            dropout = 0.1 if deep else 0.0  # the paper's VPT-Deep value; VPT-Shallow runs without
         self.vit = vit.requires_grad_(False).eval()
         self.num_tokens, self.deep = num_tokens, deep
         dim = vit.embed_dim
@@ -129,7 +142,7 @@ class PromptedViT(FrozenBackboneMixin, nn.Module):
 class KeyValuePromptedViT(FrozenBackboneMixin, nn.Module):
     """E2VPT-style key-value prompts: extra keys/values in every attention layer, no extra tokens."""
 
-    def __init__(self, vit: nn.Module, *, num_classes: int, num_tokens: int = 10, dropout: float = 0.1) -> None:
+    def __init__(self, vit: nn.Module, *, num_classes: int, num_tokens: int = 10, dropout: float = 0.0) -> None:
         super().__init__()
         assert num_tokens > 0, "num_tokens must be positive"
         self.vit = vit.requires_grad_(False).eval()

@@ -5,7 +5,7 @@ build      validate, then write README.md, papers.bib, papers.json, the JSON Sch
 build --check   fail when a committed output differs from what the data generates (CI runs this)
 build --offline also build the copy of the site read from disk (site-offline/, zipped on Downloads)
 stats      counts per category and per year
-new, verify, links, import-bib   contributor commands (see CONTRIBUTING.md)
+new, verify, links, compare-list, import-bib   contributor commands (see CONTRIBUTING.md)
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", help="counts per category and per year")
     p.set_defaults(func=cmd_stats)
 
-    add_contributor_commands(sub)  # new, verify, links, import-bib
+    add_contributor_commands(sub)  # new, verify, links, compare-list, import-bib
     return parser
 
 

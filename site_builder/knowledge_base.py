@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
@@ -60,6 +60,11 @@ class KnowledgeBase:
     def papers_in(self, facet: str, category_id: str) -> tuple[Paper, ...]:
         """Papers of a category; a parent category (vp, vpt) includes its children's papers."""
         return self._by_category[(facet, category_id)]
+
+    def vision_only(self) -> KnowledgeBase:
+        """The same knowledge base without the papers whose prompts live only in a text encoder."""
+        kept = tuple(p for p in self.papers if set(p.modality) != {"textual"})
+        return replace(self, papers=kept)
 
     def papers_of_kind(self, *kinds: str) -> tuple[Paper, ...]:
         return tuple(p for p in self.papers if p.kind in kinds)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .knowledge_base import normalise_title
-from .models import FACETS, Paper, Taxonomy
+from .models import FACETS, Paper, ProtocolTerm, Taxonomy
 from .problems import ProblemList
 from .yaml_loader import LoadedDocument
 
@@ -77,16 +77,79 @@ def check_venue(ctx: LintContext) -> None:
 def check_benchmarks(ctx: LintContext) -> None:
     known = [b.id for b in ctx.taxonomy.benchmarks]
     for paper, doc, _ in ctx.papers:
-        seen: dict[tuple[str, str, str, str], int] = {}
+        seen: dict[tuple[str, str, str, str, str | None], int] = {}
         for i, result in enumerate(paper.results):
             if result.benchmark not in known:
                 ctx.report(doc, ("results", i, "benchmark"),
                            f"unknown benchmark {result.benchmark!r}{_suggest(result.benchmark, known)}")
-            key = (result.benchmark, result.method, result.backbone, result.pretraining)
+            key = (result.benchmark, result.method, result.backbone, result.pretraining, result.paper)
             if key in seen:
                 ctx.report(doc, ("results", i), f"the same benchmark, method, backbone and pretraining as "
                            f"results[{seen[key]}]: keep one row")
             seen.setdefault(key, i)
+
+
+def _spelling(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+def suggest_protocol_id(value: str, terms: list[ProtocolTerm]) -> str | None:
+    """The vocabulary id a free-text spelling most likely means: an exact name or alias (case and spacing
+    ignored) first, else the closest id, name or alias."""
+    spellings: dict[str, str] = {}
+    for term in terms:
+        for text in (term.id, term.name, *term.aliases):
+            spellings.setdefault(_spelling(text), term.id)
+    wanted = _spelling(value)
+    if wanted in spellings:
+        return spellings[wanted]
+    close = difflib.get_close_matches(wanted, list(spellings), n=1, cutoff=0.75)
+    return spellings[close[0]] if close else None
+
+
+def check_protocol_terms(ctx: LintContext) -> None:
+    """A result's backbone and pretraining are ids of the protocol vocabulary (taxonomy.yaml)."""
+    vocabularies = (("backbone", ctx.taxonomy.backbones, "backbones"),
+                    ("pretraining", ctx.taxonomy.pretrainings, "pretrainings"))
+    for paper, doc, _ in ctx.papers:
+        for i, result in enumerate(paper.results):
+            for field, terms, section in vocabularies:
+                value = getattr(result, field)
+                if any(term.id == value for term in terms):
+                    continue
+                suggestion = suggest_protocol_id(value, terms)
+                hint = (f"; did you mean {suggestion!r}?" if suggestion else
+                        f" (add it to `{section}` in taxonomy.yaml if it is a new setup)")
+                ctx.report(doc, ("results", i, field), f"unknown {field} {value!r}: write an id from `{section}` "
+                           f"in taxonomy.yaml{hint}")
+
+
+def check_result_papers(ctx: LintContext) -> None:
+    """`paper:` credits a baseline to the paper that proposed it: an id in the knowledge base, not the entry."""
+    known = [p.id for p, _, _ in ctx.papers]
+    known_set = set(known)
+    for paper, doc, _ in ctx.papers:
+        for i, result in enumerate(paper.results):
+            if result.paper is None:
+                continue
+            if result.paper == paper.id:
+                ctx.report(doc, ("results", i, "paper"), "names this entry itself: leave `paper` out for the "
+                           "entry's own method")
+            elif result.paper not in known_set:
+                ctx.report(doc, ("results", i, "paper"), f"no paper with id {result.paper!r} in papers/"
+                           f"{_suggest(result.paper, known)} (leave `paper` out when the method's paper is not "
+                           "in the knowledge base)")
+    # A baseline printed without `paper:` whose name is another entry's method: probably that entry's.
+    by_name: dict[str, list[str]] = {}
+    for other, _, _ in ctx.papers:
+        if other.short_name:
+            by_name.setdefault(_spelling(other.short_name), []).append(other.id)
+    for paper, doc, _ in ctx.papers:
+        for i, result in enumerate(paper.results):
+            owners = [o for o in by_name.get(_spelling(result.method), []) if o != paper.id]
+            if result.paper is None and len(owners) == 1:
+                ctx.report(doc, ("results", i, "paper"), f"{result.method!r} is the method of {owners[0]}: add "
+                           f"paper: {owners[0]} so leaderboards credit and link it", warning=True)
 
 
 def _check_unique(ctx: LintContext, field: str, key: Callable[[Paper], str | None], what: str) -> None:
@@ -160,6 +223,8 @@ RULES: tuple[Callable[[LintContext], None], ...] = (
     check_facet_ids,
     check_venue,
     check_benchmarks,
+    check_protocol_terms,
+    check_result_papers,
     check_duplicate_arxiv,
     check_duplicate_doi,
     check_duplicate_title,

@@ -75,10 +75,32 @@ class Result(_Strict):
     value: float = Field(
         allow_inf_nan=False, description="The number exactly as printed in the paper, in the benchmark's metric."
     )
-    method: str = Field(min_length=1, description="The row's name in the paper, e.g. VPT-Deep.")
-    backbone: str = Field(min_length=1, description="The backbone, e.g. ViT-B/16.")
-    pretraining: str = Field(min_length=1, description="The pretraining, e.g. ImageNet-21k supervised.")
-    source: str = Field(min_length=1, description="Where in the paper the number is printed, e.g. Table 1.")
+    method: str = Field(
+        min_length=1,
+        description="The method's name as its own paper gives it, e.g. VPT-Deep (a table's abbreviation such as "
+        "VPT-D can go in source).",
+    )
+    backbone: str = Field(min_length=1, description="An id from `backbones` in taxonomy.yaml, e.g. vit-b16.")
+    pretraining: str = Field(
+        min_length=1, description="An id from `pretrainings` in taxonomy.yaml, e.g. in21k-supervised."
+    )
+    source: str = Field(
+        min_length=1,
+        description="Where the number is printed: a table of this entry's own paper (its method's rows or the "
+        "baselines it reprints), e.g. Table 1, or its official repository's README, e.g. README table 'FGVC'. "
+        "Never an aggregator (Papers with Code and the like), an AI summary or memory.",
+    )
+    paper: str | None = Field(
+        None,
+        pattern=ID_PATTERN,
+        description="When the row is a baseline this entry reprints: the id of the paper that proposed the "
+        "row's method, if it is in the knowledge base. Leave it out for the entry's own method.",
+    )
+    baseline: bool = Field(
+        False,
+        description="true for a baseline this entry reprints whose paper is not in the knowledge base (a row with "
+        "`paper` is a baseline anyway; every row of a benchmark, survey or analysis entry is one).",
+    )
 
     @field_validator("method", "backbone", "pretraining", "source")
     @classmethod
@@ -252,15 +274,29 @@ class Venue(_Strict):
 class Benchmark(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
+    family: str = Field(min_length=1, description="The dataset family the leaderboards index groups it under.")
     metric: str
     higher_is_better: bool
     description: str
+
+
+class ProtocolTerm(_Strict):
+    """One word of the protocol vocabulary: a backbone or a pretraining that result rows name by id."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    aliases: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list, description="Other spellings papers use; lint suggests the id for them."
+    )
 
 
 class Taxonomy(_Strict):
     facets: dict[str, Facet]
     venues: list[Venue]
     benchmarks: list[Benchmark]
+    backbones: list[ProtocolTerm]
+    pretrainings: list[ProtocolTerm]
 
     @model_validator(mode="after")
     def _complete(self) -> Taxonomy:
@@ -273,10 +309,22 @@ class Taxonomy(_Strict):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ValueError(f"facet {name} repeats category ids {dupes}")
-        for label, ids in (("venue", [v.id for v in self.venues]), ("benchmark", [b.id for b in self.benchmarks])):
+        for label, ids in (("venue", [v.id for v in self.venues]), ("benchmark", [b.id for b in self.benchmarks]),
+                           ("backbone", [b.id for b in self.backbones]),
+                           ("pretraining", [p.id for p in self.pretrainings])):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
                 raise ValueError(f"{label} ids repeated: {dupes}")
+        if "discrepancies" in {b.id for b in self.benchmarks}:
+            raise ValueError("benchmark id 'discrepancies' is reserved: the leaderboards' discrepancies page uses it")
+        for label, terms in (("backbone", self.backbones), ("pretraining", self.pretrainings)):
+            owners: dict[str, set[str]] = {}
+            for term in terms:
+                for spelling in {s.casefold() for s in (term.id, term.name, *term.aliases)}:
+                    owners.setdefault(spelling, set()).add(term.id)
+            clashes = sorted(s for s, ids in owners.items() if len(ids) > 1)
+            if clashes:
+                raise ValueError(f"{label} spellings shared by two ids (an alias must name one term): {clashes}")
         return self
 
     def category(self, facet: str, category_id: str) -> Category:
@@ -306,6 +354,18 @@ class Taxonomy(_Strict):
             if benchmark.id == benchmark_id:
                 return benchmark
         raise KeyError(benchmark_id)
+
+    def backbone(self, backbone_id: str) -> ProtocolTerm:
+        for term in self.backbones:
+            if term.id == backbone_id:
+                return term
+        raise KeyError(backbone_id)
+
+    def pretraining(self, pretraining_id: str) -> ProtocolTerm:
+        for term in self.pretrainings:
+            if term.id == pretraining_id:
+                return term
+        raise KeyError(pretraining_id)
 
 
 PAPER_FIELDS: tuple[str, ...] = tuple(Paper.model_fields)

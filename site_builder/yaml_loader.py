@@ -24,6 +24,38 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 MAX_FILE_BYTES = 256 * 1024
 
+
+class _StrictLoader(_Loader):  # type: ignore[misc,valid-type]
+    """The safe loader, with YAML's implicit-type resolution memoised.
+
+    Resolving a plain scalar's type (is ``2022`` an int, ``no`` a bool?) runs a Python regex per
+    scalar and was a fifth of validating 10,000 papers; the same short values ("official", "true",
+    "vpt-learnable", years) recur in every file, so their answers are kept. The answer depends only
+    on (node kind, text, implicit flags) because no path resolvers are registered, which also makes
+    the per-node descend/ascend bookkeeping unnecessary.
+    """
+
+    _resolved: dict[tuple[Any, Any, Any], str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        key = (kind, value, implicit)
+        try:
+            return self._resolved[key]
+        except KeyError:
+            tag = super().resolve(kind, value, implicit)
+            if value is None or len(value) <= 64:  # long texts (summaries) are unique: not worth keeping
+                self._resolved[key] = tag
+            return tag
+
+    def descend_resolver(self, current_parent: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+assert not _StrictLoader.yaml_path_resolvers, "path resolvers would make the memoised resolution wrong"
+
 FieldPath = tuple[str | int, ...]
 
 _STR_TAG = "tag:yaml.org,2002:str"
@@ -67,7 +99,7 @@ class LoadedDocument:
         self._lines, self._plain_text = {}, {}
         if self.data is not None and self.text:
             # the text parsed cleanly once already, so this cannot fail
-            _index(yaml.compose(self.text, Loader=_Loader), (), self._lines, self._plain_text)
+            _index(yaml.compose(self.text, Loader=_StrictLoader), (), self._lines, self._plain_text)
 
     def line_of(self, path: FieldPath) -> int | None:
         """The line of ``path``, or of its nearest ancestor that has one."""
@@ -171,7 +203,7 @@ def _check_no_anchors(text: str) -> None:
     """Reject anchors even when never aliased. A regex finds candidates; the parser confirms."""
     if ("&" not in text and "*" not in text) or not _ANCHOR_HINT.search(text):  # `in` is far faster
         return
-    for event in yaml.parse(text, Loader=_Loader):
+    for event in yaml.parse(text, Loader=_StrictLoader):
         anchor = getattr(event, "anchor", None)
         if anchor is not None:
             raise YamlLoadError(
@@ -185,7 +217,7 @@ def parse_yaml_text(text: str, path: str) -> LoadedDocument:
     doc = LoadedDocument(path=path, data=None, first_line=text.split("\n", 1)[0].rstrip("\r"), text=text)
     try:
         _check_no_anchors(text)
-        node = yaml.compose(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

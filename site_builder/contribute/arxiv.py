@@ -15,10 +15,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from .errors import ContributeError, SourceError
 from .http import HttpClient
-from .naming import family_name
-from .record import SourceRecord
+from .identity import family_name
+from .sources import ContributeError, SourceError, SourceRecord
 
 NS = {"atom": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom"}
 ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})$")

@@ -22,11 +22,11 @@ from ..knowledge_base import normalise_title
 from ..models import Taxonomy
 from .arxiv import ARXIV_ID, normalise_arxiv_id
 from .crossref import normalise_doi
-from .errors import ContributeError
 from .files import create_file
-from .naming import make_paper_id
+from .identity import make_paper_id
 from .repository import Repository, load_taxonomy
 from .scaffold import Draft, render_draft
+from .sources import ContributeError
 from .venues import guess_venue
 
 

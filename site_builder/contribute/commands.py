@@ -1,6 +1,6 @@
 """The contributor subcommands of ``python -m site_builder``: thin wrappers over this package.
 
-``add_subcommands(subparsers)`` adds ``new``, ``verify``, ``links`` and ``import-bib``; each sets
+``add_subcommands(subparsers)`` adds ``new``, ``verify``, ``links``, ``compare-list`` and ``import-bib``; each sets
 ``func(args) -> int``. A :class:`~.errors.ContributeError` becomes one ``error: ...`` line on stderr
 and exit status 1; problems in the data are printed as ``path:line: field: message``.
 """
@@ -8,6 +8,7 @@ and exit status 1; problems in the data are printed as ``path:line: field: messa
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,13 +16,15 @@ from typing import Any
 
 from ..load import find_root
 from ..problems import Problem
+from .awesome_list import read_list
 from .bib_import import import_bib
-from .errors import ContributeError
+from .compare_list import compare_list, read_exclusions, render_json, render_text
 from .files import replace_file
 from .http import HttpClient, HttpSettings
 from .links import render_report, run_link_check
 from .new import create_paper
 from .repository import Repository
+from .sources import ContributeError
 from .verify import verify
 
 ENV_HELP = ("Network settings come from the environment: SITE_BUILDER_MAILTO (your e-mail, sent to "
@@ -77,13 +80,20 @@ def run_new(args: argparse.Namespace) -> int:
 
 @_guarded
 def run_verify(args: argparse.Namespace) -> int:
-    """Compare papers with what their arXiv id / DOI resolve to."""
+    """Compare papers with what their arXiv id / DOI resolve to; with --published, also look for the
+    published version of every preprint (venue: arXiv) on Crossref, and with --fix write it in."""
+    if args.fix and not args.published:
+        print("error: --fix writes published versions: give it with --published", file=sys.stderr)
+        return 2
     repo = Repository.scan(_root(args))
     with _client(args) as client:
-        report = verify(repo, client, args.ids)
+        report = verify(repo, client, args.ids, published=args.published, fix=args.fix)
     _print_problems(report.problems.items)
+    for line in report.fixed:
+        print(f"fixed {line}")
     errors, warnings = len(report.problems.errors), len(report.problems.warnings)
-    print(f"verify: {report.checked} papers checked against {report.lookups} source records: "
+    searched = f", {report.preprints} preprints searched on Crossref ({len(report.fixed)} fixed)" if args.published else ""
+    print(f"verify: {report.checked} papers checked against {report.lookups} source records{searched}: "
           f"{errors} error(s), {warnings} warning(s)", file=sys.stderr)
     return 1 if errors else 0
 
@@ -123,6 +133,37 @@ def run_import_bib(args: argparse.Namespace) -> int:
     return 1 if count["skipped"] else 0
 
 
+@_guarded
+def run_compare_list(args: argparse.Namespace) -> int:
+    """Compare another awesome list (a Markdown or HTML file) with the knowledge base: per section, the
+    papers we have, those we lack, and links that look wrong; then totals and recall. No network,
+    unless --scaffold hands the missing arXiv ids to `new`."""
+    root = _root(args)
+    awesome = read_list(Path(args.file))
+    exclusions = read_exclusions(Path(args.exclude)) if args.exclude else []
+    comparison = compare_list(awesome, Repository.scan(root), exclusions)
+    if args.json:
+        print(json.dumps(render_json(comparison), indent=2, ensure_ascii=False))
+    else:
+        print(render_text(comparison, missing_only=args.missing_only), end="")
+    if not args.scaffold:
+        return 0
+    missing = comparison.missing_arxiv_ids()
+    failed = 0
+    with _client(args) as client:
+        for arxiv_id in missing:
+            try:
+                result = create_paper(root, client, arxiv=arxiv_id)
+            except ContributeError as exc:
+                failed += 1
+                print(f"scaffold {arxiv_id}: error: {exc}", file=sys.stderr)
+                continue
+            print(f"scaffold {arxiv_id}: wrote {result.path.relative_to(root).as_posix()}", file=sys.stderr)
+    print(f"compare-list --scaffold: {len(missing) - failed} of {len(missing)} missing arXiv ids scaffolded",
+          file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _add_root(parser: argparse.ArgumentParser) -> None:
     # SUPPRESS: a global --root of the main parser (if it has one) is not overwritten by our default.
     parser.add_argument("--root", type=Path, default=argparse.SUPPRESS, metavar="DIR",
@@ -130,7 +171,7 @@ def _add_root(parser: argparse.ArgumentParser) -> None:
 
 
 def add_subcommands(subparsers: Any) -> None:
-    """Add ``new``, ``verify``, ``links`` and ``import-bib`` to the main parser's subparsers."""
+    """Add ``new``, ``verify``, ``links``, ``compare-list`` and ``import-bib`` to the main parser's subparsers."""
     new = subparsers.add_parser("new", help="scaffold papers/<id>.yaml from an arXiv id or a DOI",
                                 description=run_new.__doc__, epilog=ENV_HELP)
     new.add_argument("--arxiv", metavar="ID", help="arXiv id, e.g. 2203.12119")
@@ -144,6 +185,10 @@ def add_subcommands(subparsers: Any) -> None:
                                 description=run_verify.__doc__, epilog=ENV_HELP)
     ver.add_argument("ids", nargs="*", metavar="ID", help="paper ids (default: every paper)")
     ver.add_argument("--refresh", action="store_true", help="fetch again instead of using cached answers")
+    ver.add_argument("--published", action="store_true",
+                     help="also search Crossref for the published version of every preprint (venue: arXiv)")
+    ver.add_argument("--fix", action="store_true",
+                     help="with --published: write venue, year, DOI (and a changed title or author list) into the file")
     _add_root(ver)
     ver.set_defaults(func=run_verify)
 
@@ -154,6 +199,18 @@ def add_subcommands(subparsers: Any) -> None:
     links.add_argument("--per-host", type=int, default=2, metavar="N", help="requests at a time per host (2)")
     _add_root(links)
     links.set_defaults(func=run_links)
+
+    cmp = subparsers.add_parser("compare-list", help="compare another awesome list with the knowledge base",
+                                description=run_compare_list.__doc__)
+    cmp.add_argument("file", metavar="FILE", help="the other list: a Markdown or HTML file on disk")
+    cmp.add_argument("--missing-only", action="store_true", help="list only the papers the knowledge base lacks")
+    cmp.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    cmp.add_argument("--exclude", metavar="FILE", help="out-of-scope rows: one arXiv id or title per line, "
+                     "optionally a tab and the reason; recall is computed without them")
+    cmp.add_argument("--scaffold", action="store_true",
+                     help="run `new --arxiv ID` for every missing arXiv id (this one uses the network)")
+    _add_root(cmp)
+    cmp.set_defaults(func=run_compare_list)
 
     bib = subparsers.add_parser("import-bib", help="turn BibTeX entries into paper files",
                                 description=run_import_bib.__doc__)

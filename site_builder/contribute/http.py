@@ -1,38 +1,45 @@
-"""The one HTTP layer every contributor command goes through.
+"""The one HTTP layer every contributor command goes through, assembled from kept libraries.
 
-A :class:`HttpClient` wraps ``requests`` with what a polite, dependable client needs:
+- ``requests`` sessions with a timeout on every request and a User-Agent naming the project and a
+  contact address;
+- retries: urllib3's :class:`~urllib3.util.Retry` mounted through a ``requests`` ``HTTPAdapter``, for
+  429, 5xx, timeouts and failed connections, with exponential backoff and the server's
+  ``Retry-After`` honoured (capped, so a server asking for an hour cannot stall a command);
+- an on-disk cache (``requests-cache``, one SQLite file), with the age limit chosen per request;
+- a minimum interval between requests to one host (the arXiv API asks for one request every 3 s),
+  which no library above does as a strict spacing: :class:`HostPacer`, before every attempt.
 
-- a timeout on every request, and a User-Agent naming the project and a contact address;
-- retries with exponential backoff for 429 and 5xx answers (and timeouts), honouring the server's
-  ``Retry-After`` (capped, so a server asking for an hour cannot stall a command);
-- a minimum interval between requests to one host (the arXiv API asks for one request every 3 s);
-- an on-disk cache keyed by method and URL, with an age limit chosen per request.
-
-Failures become :class:`~.errors.FetchError` with a message a person can act on, never a traceback.
+Failures become :class:`~.sources.FetchError` with a message a person can act on, never a traceback.
 All settings come from :class:`HttpSettings`, read from the environment so tests (and CI) can point
 the commands at a local server and make every delay tiny.
 """
 
 from __future__ import annotations
 
-import base64
-import email.utils
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import requests_cache
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader
+from urllib3.util import Retry
 
-from .cache import DiskCache, default_cache_dir
-from .errors import ContributeError, FetchError
+from .sources import ContributeError, FetchError
 
 USER_AGENT_NAME = "site_builder (Awesome Prompt-Based Adaptation contributor tools)"
 DAY = 24 * 3600.0
+RETRY_STATUS = frozenset([429, *range(500, 600)])
+# Answers worth keeping: every success or redirect, and the two that say "this does not exist".
+CACHED_STATUS = (*range(200, 400), 404, 410)
 
 
 def _env_float(name: str, default: float) -> float:
@@ -46,6 +53,12 @@ def _env_float(name: str, default: float) -> float:
     if value < 0:
         raise ContributeError(f"{name}={raw!r} must not be negative")
     return value
+
+
+def default_cache_dir() -> Path:
+    """``$SITE_BUILDER_CACHE``, else ``~/.cache/site_builder``."""
+    configured = os.environ.get("SITE_BUILDER_CACHE")
+    return Path(configured).expanduser() if configured else Path.home() / ".cache" / "site_builder"
 
 
 @dataclass(frozen=True)
@@ -112,16 +125,6 @@ class Response:
     def text(self) -> str:
         return self.body.decode("utf-8", errors="replace")
 
-    def to_record(self) -> dict[str, Any]:
-        return {"url": self.url, "status": self.status, "reason": self.reason, "headers": dict(self.headers),
-                "body": base64.b64encode(self.body).decode("ascii")}
-
-    @classmethod
-    def from_record(cls, record: dict[str, Any]) -> Response:
-        return cls(url=record["url"], status=int(record["status"]), reason=record.get("reason", ""),
-                   headers=record.get("headers", {}), body=base64.b64decode(record.get("body", "")),
-                   from_cache=True)
-
 
 class HostPacer:
     """Spaces requests to one host at least ``interval`` seconds apart, across threads."""
@@ -142,61 +145,135 @@ class HostPacer:
             self._sleep(start - now)
 
 
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+class PoliteRetry(Retry):
+    """urllib3's Retry with this client's waits.
+
+    urllib3 waits nothing before the first retry and ``backoff * 2**(n-1)`` after; here the first
+    retry already waits ``backoff`` (then 2x, 4x, ...). A ``Retry-After`` header wins; an unreadable
+    one falls back to the backoff; every wait is capped by ``backoff_max``. ``sleep`` is
+    injectable (tests record the waits), and ``pace`` runs before every new attempt so a retry keeps
+    the host's polite interval too.
+    """
+
+    def __init__(self, *args: Any, sleep: Callable[[float], None] = time.sleep,
+                 pace: Callable[[], None] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.sleep_function = sleep
+        self.pace = pace
+
+    def new(self, **kw: Any) -> PoliteRetry:
+        retry = super().new(**kw)
+        retry.sleep_function, retry.pace = self.sleep_function, self.pace
+        return retry
+
+    def get_backoff_time(self) -> float:
+        errors = len(list(takewhile(lambda h: h.redirect_location is None, reversed(self.history))))
+        if errors == 0:
+            return 0.0
+        return float(min(self.backoff_factor * 2 ** (errors - 1), self.backoff_max))
+
+    def sleep(self, response: Any = None) -> None:
+        wait = None
+        if response is not None and self.respect_retry_after_header:
+            try:
+                wait = self.get_retry_after(response)
+            except InvalidHeader:
+                wait = None
+        if wait is None:
+            wait = self.get_backoff_time()
+        wait = min(wait, self.backoff_max)
+        if wait > 0:
+            self.sleep_function(wait)
+        if self.pace is not None:
+            self.pace()
 
 
-def _connection_reason(exc: Exception) -> str:
-    text = str(exc)
-    if "refused" in text.lower():
+class PacedAdapter(HTTPAdapter):
+    """An adapter that waits the host's polite interval before sending. It sits below the cache, so
+    an answer from the cache never waits; retries wait again through :class:`PoliteRetry`."""
+
+    def __init__(self, pace: Callable[[], None], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.pace = pace
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        self.pace()
+        return super().send(request, *args, **kwargs)
+
+
+def _connection_reason(text: str) -> str:
+    low = text.lower()
+    if "refused" in low:
         return "connection refused"
-    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+    if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low:
         return "the host name does not resolve"
-    if "reset" in text.lower():
+    if "reset" in low:
         return "the connection was reset"
     return "the connection failed"
 
 
+def _times(n: int) -> str:
+    return "tried once" if n == 1 else f"tried {n} times"
+
+
 class HttpClient:
-    """Thread-safe: one ``requests.Session`` per thread, one shared pacer and cache."""
+    """Thread-safe: each thread gets its own sessions; the pacer and the cache file are shared."""
 
     def __init__(self, settings: HttpSettings | None = None, *, sleep: Callable[[float], None] = time.sleep,
                  refresh: bool = False):
         self.settings = settings or HttpSettings.from_env()
-        self.cache = DiskCache(self.settings.cache_dir, refresh=refresh)
+        self.refresh = refresh  # write new answers but never read old ones
         self._sleep = sleep
         self._pacer = HostPacer(sleep)
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
-        self._sessions_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._cache = self._open_cache(self.settings.cache_dir)
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
+    @staticmethod
+    def _open_cache(folder: Path | None) -> requests_cache.SQLiteCache | None:
+        """The shared SQLite cache, or None when there is no usable folder: the cache only ever
+        saves work, it never fails a command."""
+        if folder is None:
+            return None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            return requests_cache.SQLiteCache(folder / "http.sqlite", serializer="json", wal=True)
+        except (OSError, sqlite3.Error):
+            return None
+
+    def _session(self, retries: int) -> requests.Session:
+        sessions = self._local.__dict__.setdefault("sessions", {})
+        session = sessions.get(retries)
         if session is None:
-            session = requests.Session()
+            if self._cache is not None:
+                session = requests_cache.CachedSession(
+                    backend=self._cache, allowable_codes=CACHED_STATUS, allowable_methods=("GET", "HEAD"),
+                    cache_control=False, expire_after=requests_cache.DO_NOT_CACHE)
+            else:
+                session = requests.Session()
             session.headers["User-Agent"] = self.settings.user_agent
-            self._local.session = session
-            with self._sessions_lock:
+            retry = PoliteRetry(
+                total=retries, status_forcelist=RETRY_STATUS, allowed_methods=frozenset({"GET", "HEAD"}),
+                raise_on_status=False, respect_retry_after_header=True, backoff_factor=self.settings.backoff,
+                backoff_max=self.settings.max_retry_after,
+                sleep=self._sleep, pace=self._pace_current)
+            adapter = PacedAdapter(self._pace_current, max_retries=retry)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+            sessions[retries] = session
+            with self._lock:
                 self._sessions.append(session)
         return session
 
+    def _pace_current(self) -> None:
+        """Wait the polite interval of the host this thread is talking to (set by :meth:`request`)."""
+        host, interval = getattr(self._local, "pacing", ("", 0.0))
+        self._pacer.wait(host, interval)
+
     def close(self) -> None:
-        """Close every thread's session (and so its pooled connections)."""
-        with self._sessions_lock:
+        """Close every thread's sessions (and so their pooled connections)."""
+        with self._lock:
             sessions, self._sessions = self._sessions, []
         for session in sessions:
             session.close()
@@ -217,6 +294,7 @@ class HttpClient:
         *,
         what: str = "",
         headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
         cache_ttl: float = 0.0,
         retries: int | None = None,
         min_interval: float | None = None,
@@ -233,75 +311,54 @@ class HttpClient:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise FetchError("invalid-url", f"{what}: {url!r} is not an http(s) URL")
         host = parts.hostname or parts.netloc
-        key = f"{method} {url}" + (f" Range={headers['Range']}" if headers and "Range" in headers else "")
-        cached = self.cache.get(key, cache_ttl) if cache_ttl > 0 else None
-        if cached is not None:
-            return Response.from_record(cached)
-
-        attempts = 1 + (self.settings.retries if retries is None else retries)
+        retries = self.settings.retries if retries is None else retries
+        attempts = 1 + retries
         interval = self.settings.delay_for(host) if min_interval is None else min_interval
-        timeout = self.settings.timeout
-        for attempt in range(1, attempts + 1):
-            self._pacer.wait(host, interval)
-            try:
-                response = self._send(method, url, headers, max_bytes)
-            except requests.exceptions.Timeout:
-                if attempt < attempts:
-                    self._sleep(self._backoff(attempt))
-                    continue
-                raise FetchError("timeout", f"{what}: no answer from {host} within {timeout:g} s "
-                                 f"({_times(attempts)}): the service may be slow or down; try again later "
-                                 "or raise SITE_BUILDER_HTTP_TIMEOUT") from None
-            except requests.exceptions.TooManyRedirects:
-                raise FetchError("connection", f"{what}: {url} redirects in a loop") from None
-            except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-                    requests.exceptions.InvalidSchema) as exc:
-                raise FetchError("invalid-url", f"{what}: {url!r} is not a valid URL ({exc})") from None
-            except requests.exceptions.RequestException as exc:
-                if "timed out" in str(exc).lower():  # a read timeout while streaming the body
-                    if attempt < attempts:
-                        self._sleep(self._backoff(attempt))
-                        continue
-                    raise FetchError("timeout", f"{what}: {host} stopped sending within {timeout:g} s "
-                                     f"({_times(attempts)}); try again later") from None
-                raise FetchError("connection", f"{what}: cannot connect to {parts.netloc}: "
-                                 f"{_connection_reason(exc)}. Check the address ({url}) and your "
-                                 "network connection") from None
+        self._local.pacing = (host, interval)
+        session = self._session(retries)
+        options: dict[str, Any] = {}
+        if isinstance(session, requests_cache.CachedSession):
+            options = {"expire_after": cache_ttl if cache_ttl > 0 else requests_cache.DO_NOT_CACHE,
+                       "force_refresh": self.refresh}
+        try:
+            raw = session.request(method, url, params=params, headers=dict(headers or {}),
+                                  timeout=self.settings.timeout, allow_redirects=True,
+                                  stream=max_bytes is not None, **options)
+            response = self._response(raw, max_bytes)
+        except requests.exceptions.RequestException as exc:
+            raise self._failure(exc, what, url, attempts) from None
+        if response.status == 429:
+            raise FetchError("rate-limited", f"{what}: {host} is still refusing requests as too many (HTTP 429) "
+                             f"after {_times(attempts)}; wait a few minutes and run the command again")
+        if response.status >= 500:
+            raise FetchError("server-error", f"{what}: {host} answered HTTP {response.status} {response.reason} "
+                             f"({_times(attempts)}): the service is having trouble; try again later")
+        return response
 
-            if response.status == 429 or response.status >= 500:
-                if attempt < attempts:
-                    wait = parse_retry_after(response.headers.get("retry-after"))
-                    self._sleep(min(wait if wait is not None else self._backoff(attempt),
-                                    self.settings.max_retry_after))
-                    continue
-                if response.status == 429:
-                    raise FetchError("rate-limited", f"{what}: {host} is still refusing requests as too "
-                                     f"many (HTTP 429) after {_times(attempts)}; wait a few minutes and run "
-                                     "the command again")
-                raise FetchError("server-error", f"{what}: {host} answered HTTP {response.status} "
-                                 f"{response.reason} ({_times(attempts)}): the service is having "
-                                 "trouble; try again later")
-            if cache_ttl > 0 and (response.status < 400 or response.status in (404, 410)):
-                self.cache.put(key, response.to_record())
-            return response
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _backoff(self, attempt: int) -> float:
-        return min(self.settings.backoff * 2 ** (attempt - 1), self.settings.max_retry_after)
-
-    def _send(self, method: str, url: str, headers: Mapping[str, str] | None, max_bytes: int | None) -> Response:
-        with self._session().request(method, url, headers=dict(headers or {}), timeout=self.settings.timeout,
-                                     allow_redirects=True, stream=True) as raw:
+    @staticmethod
+    def _response(raw: requests.Response, max_bytes: int | None) -> Response:
+        with raw:
             if max_bytes is None:
                 body = raw.content
             else:
-                body = b""
-                for chunk in raw.iter_content(chunk_size=max(1, max_bytes)):
-                    body = chunk[:max_bytes]
-                    break
+                body = next(raw.iter_content(chunk_size=max(1, max_bytes)), b"")[:max_bytes]
             return Response(url=raw.url, status=raw.status_code, reason=raw.reason or "",
-                            headers={k.lower(): v for k, v in raw.headers.items()}, body=body)
+                            headers={k.lower(): v for k, v in raw.headers.items()}, body=body,
+                            from_cache=bool(getattr(raw, "from_cache", False)))
 
-
-def _times(n: int) -> str:
-    return "tried once" if n == 1 else f"tried {n} times"
+    def _failure(self, exc: requests.exceptions.RequestException, what: str, url: str, attempts: int) -> FetchError:
+        parts = urlsplit(url)
+        host = parts.hostname or parts.netloc
+        timeout = self.settings.timeout
+        text = str(exc)
+        if isinstance(exc, requests.exceptions.TooManyRedirects):
+            return FetchError("connection", f"{what}: {url} redirects in a loop")
+        if isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                            requests.exceptions.InvalidSchema)):
+            return FetchError("invalid-url", f"{what}: {url!r} is not a valid URL ({exc})")
+        if isinstance(exc, requests.exceptions.Timeout) or "timed out" in text.lower():
+            return FetchError("timeout", f"{what}: no answer from {host} within {timeout:g} s "
+                              f"({_times(attempts)}): the service may be slow or down; try again later "
+                              "or raise SITE_BUILDER_HTTP_TIMEOUT")
+        return FetchError("connection", f"{what}: cannot connect to {parts.netloc}: {_connection_reason(text)}. "
+                          f"Check the address ({url}) and your network connection")

@@ -4,7 +4,8 @@ Each URL gets a HEAD request (redirects followed); a server that refuses HEAD (4
 GET for one byte (``Range: bytes=0-0``). 404 and 410 are **broken**; 429, 401/403, other answers,
 timeouts and connection failures are **unknown** (a rate limit or a network hiccup must not open an
 issue about a good link). Hosts are checked in parallel, at most ``per_host`` requests at a time to
-one host, paced by the HTTP layer; answers that are ok or broken are cached for a day.
+one host, paced by the HTTP layer; HEAD answers that are ok or broken are cached for a day (the
+HTTP layer's cache; ``--refresh`` asks again). Progress is a ``tqdm`` bar on stderr.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from dataclasses import dataclass
 from typing import TextIO
 from urllib.parse import urlsplit
 
-from .errors import FetchError
+from tqdm import tqdm
+
 from .http import DAY, HttpClient
-from .progress import Progress
 from .repository import PaperFile, Repository
+from .sources import FetchError
 
 BROKEN_STATUS = (404, 410)
 HEAD_REFUSED = (405, 403, 501)
@@ -67,26 +69,26 @@ def _classify(status: int, reason: str) -> LinkResult:
 
 
 def check_url(client: HttpClient, url: str) -> LinkResult:
-    key = f"LINK {url}"
-    cached = client.cache.get(key, DAY)
-    if cached:
-        return LinkResult(url, cached["outcome"], cached["detail"])
     try:
-        response = client.request("HEAD", url, what=url, retries=1, max_bytes=0)
+        response = client.request("HEAD", url, what=url, retries=1, max_bytes=0, cache_ttl=DAY)
         if response.status in HEAD_REFUSED:
             response = client.request("GET", url, what=url, retries=1, max_bytes=1,
                                       headers={"Range": "bytes=0-0"})
-        result = _classify(response.status, response.reason)
     except FetchError as exc:
         return LinkResult(url, "unknown", exc.kind)
-    result = LinkResult(url, result.outcome, result.detail)
-    if result.outcome in ("ok", "broken"):
-        client.cache.put(key, {"outcome": result.outcome, "detail": result.detail})
-    return result
+    result = _classify(response.status, response.reason)
+    return LinkResult(url, result.outcome, result.detail)
+
+
+def progress_bar(total: int, label: str, stream: TextIO) -> tqdm:
+    """A bar redrawn in place on a terminal; elsewhere (CI logs) the same line, seldom redrawn."""
+    tty = bool(getattr(stream, "isatty", lambda: False)())
+    return tqdm(total=total, desc=label, file=stream, ascii=True, dynamic_ncols=tty, mininterval=0.1 if tty else 30,
+                bar_format="{desc}: {n_fmt}/{total_fmt} [{bar}] {elapsed}<{remaining} {postfix}")
 
 
 def check_links(client: HttpClient, urls: list[str], *, per_host: int = 2, workers: int = 8,
-                progress: Progress | None = None) -> dict[str, LinkResult]:
+                progress: tqdm | None = None) -> dict[str, LinkResult]:
     """Results for the distinct URLs: each host's URLs split into ``per_host`` sequential lanes."""
     by_host: dict[str, list[str]] = defaultdict(list)
     for url in sorted(set(urls)):
@@ -97,8 +99,9 @@ def check_links(client: HttpClient, urls: list[str], *, per_host: int = 2, worke
     def run(lane: list[str]) -> None:
         for url in lane:
             results[url] = check_url(client, url)
-            if progress:
-                progress.advance(urlsplit(url).netloc)
+            if progress is not None:
+                progress.set_postfix_str(urlsplit(url).netloc, refresh=False)
+                progress.update()
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for future in [pool.submit(run, lane) for lane in lanes if lane]:
@@ -111,11 +114,11 @@ def run_link_check(repo: Repository, client: HttpClient, *, progress_stream: Tex
     """Every link of every paper, checked; progress goes to ``progress_stream`` when given."""
     uses = collect_links(list(repo.papers), client.settings.arxiv_abs, client.settings.doi_resolver)
     urls = [u.url for u in uses]
-    progress = Progress(len(set(urls)), "links", progress_stream) if progress_stream else None
+    progress = progress_bar(len(set(urls)), "links", progress_stream) if progress_stream else None
     try:
         results = check_links(client, urls, progress=progress, per_host=per_host)
     finally:
-        if progress:
+        if progress is not None:
             progress.close()
     return uses, results
 

@@ -8,14 +8,12 @@ from pathlib import Path
 from ..models import Taxonomy
 from .arxiv import fetch_arxiv, normalise_arxiv_id
 from .crossref import fetch_crossref, normalise_doi
-from .errors import ContributeError
 from .files import create_file
 from .http import HttpClient
-from .naming import make_paper_id
-from .record import SourceRecord
+from .identity import TITLE_THRESHOLD, make_paper_id, title_similarity
 from .repository import Repository, load_taxonomy
 from .scaffold import Draft, render_draft
-from .similarity import TITLE_THRESHOLD, title_similarity
+from .sources import ContributeError, SourceRecord
 from .venues import guess_venue, year_in
 
 

@@ -17,7 +17,7 @@ from ..load import TEMPLATE_NAME
 from ..models import Taxonomy
 from ..problems import Problem
 from ..yaml_loader import LoadedDocument, YamlLoadError, load_yaml_file
-from .errors import ContributeError
+from .sources import ContributeError
 
 
 @dataclass(frozen=True)

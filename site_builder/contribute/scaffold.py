@@ -16,7 +16,7 @@ import yaml
 
 from ..models import Taxonomy
 from ..yaml_loader import parse_yaml_text
-from .errors import ContributeError
+from .sources import ContributeError
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../schema/paper.schema.json"
 COMMENT_COLUMN = 36

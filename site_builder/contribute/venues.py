@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 
 from ..models import Venue
-from .naming import ascii_fold
+from .identity import ascii_fold
 
 # Names a source uses that are not the taxonomy's name for the venue.
 ALIASES: dict[str, str] = {

@@ -12,21 +12,24 @@ The rules (documented in CONTRIBUTING.md):
   is an error: the id is wrong or the year is.
 - **year** against Crossref: one of the years Crossref gives the DOI (print, online, issued).
 - warnings (not failures): a different number of authors, or a DOI on arXiv that differs from ours.
+
+With ``published=True`` every preprint (``venue: arXiv``) is also looked up on Crossref for its
+published version (see :mod:`.published`); one found is an error at the ``venue`` line until the
+file says so, and ``fix=True`` writes it in.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..problems import ProblemList
 from .arxiv import ARXIV_ID, fetch_arxiv_many
 from .crossref import DOI, fetch_crossref
-from .errors import ContributeError, SourceError
 from .http import HttpClient
-from .naming import family_name, same_surname
-from .record import SourceRecord
-from .repository import PaperFile, Repository
-from .similarity import TITLE_THRESHOLD, title_similarity
+from .identity import TITLE_THRESHOLD, family_name, same_surname, title_similarity
+from .published import apply_publication, find_publication, is_preprint
+from .repository import PaperFile, Repository, load_taxonomy
+from .sources import ContributeError, SourceError, SourceRecord
 
 PREPRINT_GRACE_YEARS = 1
 
@@ -36,6 +39,8 @@ class VerifyReport:
     problems: ProblemList
     checked: int  # papers compared with at least one source
     lookups: int  # records compared
+    preprints: int = 0  # preprints searched for a published version
+    fixed: list[str] = field(default_factory=list)  # "path: what was written", one per fixed paper
 
 
 def _check_title(paper: PaperFile, record: SourceRecord, problems: ProblemList, author_ok: bool) -> bool:
@@ -99,7 +104,46 @@ def compare(paper: PaperFile, record: SourceRecord, problems: ProblemList) -> No
         _check_doi(paper, record, problems)
 
 
-def verify(repo: Repository, client: HttpClient, ids: list[str] | None = None) -> VerifyReport:
+def check_published(repo: Repository, client: HttpClient, papers: list[PaperFile], problems: ProblemList,
+                    fix: bool) -> tuple[int, list[str]]:
+    """Look for the published version of every preprint among ``papers``; returns (preprints searched,
+    fixed papers)."""
+    taxonomy = load_taxonomy(repo.root)
+    taken = {str(p.get("doi")).lower() for p in repo.papers if p.text("doi")}
+    preprints = [p for p in papers if is_preprint(p)]
+    fixed = []
+    for paper in preprints:
+        line = paper.line("venue")
+        try:
+            publication = find_publication(paper, client, taxonomy, taken)
+        except SourceError as exc:
+            problems.error(paper.path, line, "venue", f"cannot look for the published version: {exc}")
+            continue
+        if publication is None:
+            continue
+        message = publication.describe()
+        if publication.venue is None:
+            problems.error(paper.path, line, "venue", f"{message}; no venue id of taxonomy.yaml names "
+                           f'"{publication.record.venue_text}": add the venue there (or edit the file by hand)'
+                           + (", then run --fix again" if fix else ""))
+            continue
+        if not fix:
+            problems.error(paper.path, line, "venue", f"{message}; run `verify --published --fix` to write "
+                           f"venue {publication.venue}, year and DOI into the file")
+            continue
+        try:
+            apply_publication(repo.root, publication)
+        except ContributeError as exc:
+            problems.error(paper.path, line, "venue", f"{message}; --fix failed: {exc}")
+            continue
+        taken.add((publication.record.doi or "").lower())
+        written = ", ".join(f"{k}" for k in publication.values())
+        fixed.append(f"{paper.path}: {message}; wrote {written}")
+    return len(preprints), fixed
+
+
+def verify(repo: Repository, client: HttpClient, ids: list[str] | None = None, *, published: bool = False,
+           fix: bool = False) -> VerifyReport:
     """Compare the selected papers (all by default) with their sources.
 
     A source that cannot be reached raises :class:`~.errors.FetchError` (the run cannot do its job);
@@ -129,4 +173,5 @@ def verify(repo: Repository, client: HttpClient, ids: list[str] | None = None) -
             except SourceError as exc:
                 problems.error(paper.path, paper.line("doi"), "doi", str(exc))
             checked.add(paper.path)
-    return VerifyReport(problems, len(checked), lookups)
+    preprints, fixed = check_published(repo, client, papers, problems, fix) if published else (0, [])
+    return VerifyReport(problems, len(checked), lookups, preprints, fixed)

@@ -12,7 +12,7 @@ from ..gc_pause import paused_gc
 from ..knowledge_base import KnowledgeBase
 from .bibtex import render_bibtex
 from .json_export import render_json, render_schema
-from .readme import render_readme
+from .readme import VISION_ONLY, render_readme, render_vision_only
 
 
 def _render_contributing(kb: KnowledgeBase) -> str | None:
@@ -28,6 +28,7 @@ def _render_contributing(kb: KnowledgeBase) -> str | None:
 # A renderer returning None means the output does not apply to this checkout.
 OUTPUTS: dict[str, Callable[[KnowledgeBase], str | None]] = {
     "README.md": render_readme,
+    VISION_ONLY: render_vision_only,
     "papers.bib": render_bibtex,
     "papers.json": render_json,
     "schema/paper.schema.json": render_schema,

@@ -56,6 +56,8 @@ def paper_schema(kb: KnowledgeBase | None = None) -> dict[str, Any]:
             props[facet]["items"]["enum"] = kb.taxonomy.all_ids(facet)
         result = schema["$defs"]["Result"]["properties"]
         result["benchmark"]["enum"] = [b.id for b in kb.taxonomy.benchmarks]
+        result["backbone"]["enum"] = [t.id for t in kb.taxonomy.backbones]
+        result["pretraining"]["enum"] = [t.id for t in kb.taxonomy.pretrainings]
     return schema
 
 

@@ -2,8 +2,9 @@
 
 It follows the seed list's structure: introduction, how to use the repository, taxonomy, contents,
 VP and VPT tables per category, applications by task, domains, practical settings, trustworthy AI,
-related surveys and benchmarks, contributing, citation. Tables are ``Title | Venue | Year | Code |
-Notes``; every string from the data goes through :func:`md_text`.
+related surveys and benchmarks, contributing, citation. Tables are ``Title | Venue | Year | Prompts in
+| Code | Notes``; every string from the data goes through :func:`md_text`. The same renderer writes
+VISION-ONLY.md, the view without the papers whose prompts live only in a text encoder.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..knowledge_base import KnowledgeBase
 from ..models import Category, Paper
-from ..site.refimpl import declared_runner_names
+from ..runners import declared_runner_names
 from .bibtex import render_entry
 from .markdown import github_anchor, md_link, md_text, md_url, table
 
@@ -63,8 +64,8 @@ def _notes_cell(paper: Paper) -> str:
 
 
 def paper_row(paper: Paper) -> list[str]:
-    return [md_link(paper.title, paper.primary_url), md_text(paper.venue), str(paper.year), _code_cell(paper),
-            _notes_cell(paper)]
+    return [md_link(paper.title, paper.primary_url), md_text(paper.venue), str(paper.year),
+            " + ".join(paper.modality) or "-", _code_cell(paper), _notes_cell(paper)]
 
 
 def paper_rows(papers: tuple[Paper, ...] | list[Paper], rows: Mapping[str, list[str]] | None = None) -> list[list[str]]:
@@ -75,7 +76,7 @@ def paper_rows(papers: tuple[Paper, ...] | list[Paper], rows: Mapping[str, list[
 def papers_table(papers: tuple[Paper, ...] | list[Paper], rows: Mapping[str, list[str]] | None = None) -> str:
     if not papers:
         return "_No papers yet: contributions welcome._"
-    return table(["Title", "Venue", "Year", "Code", "Notes"], paper_rows(papers, rows))
+    return table(["Title", "Venue", "Year", "Prompts in", "Code", "Notes"], paper_rows(papers, rows))
 
 
 def _category_section(
@@ -162,14 +163,24 @@ def _environment() -> Environment:
     )
 
 
-def render_readme(kb: KnowledgeBase) -> str:
+VISION_ONLY = "VISION-ONLY.md"
+
+
+def render_readme(kb: KnowledgeBase, *, vision_only: bool = False) -> str:
+    """README.md, or with ``vision_only`` VISION-ONLY.md: the list less the text-encoder-only papers."""
+    full = kb
+    if vision_only:
+        kb = kb.vision_only()
     sections = build_sections(kb)
+    modality = {c: len(full.papers_in("modality", c)) for c in full.taxonomy.all_ids("modality")}
     counts = {
         "papers": len(kb.papers),
         "with_code": sum(1 for p in kb.papers if p.official_code),
         "with_results": sum(1 for p in kb.papers if p.results),
         "results": sum(len(p.results) for p in kb.papers),
         "years": f"{min(p.year for p in kb.papers)}-{max(p.year for p in kb.papers)}",
+        "modality": modality,
+        "left_out": len(full.papers) - len(kb.papers),
     }
     text = _environment().get_template("README.md.j2").render(
         counts=counts,
@@ -177,5 +188,11 @@ def render_readme(kb: KnowledgeBase) -> str:
         body="\n\n".join(render_section(s) for s in sections),
         taxonomy_overview=_taxonomy_overview(kb),
         citation=_citation(kb),
+        vision_only=vision_only,
+        vision_only_file=VISION_ONLY,
     )
     return "\n".join(line.rstrip() for line in text.splitlines()).rstrip() + "\n"
+
+
+def render_vision_only(kb: KnowledgeBase) -> str:
+    return render_readme(kb, vision_only=True)

@@ -53,6 +53,17 @@ def paper_title(paper: Paper) -> Markup:
     return _paper_title(paper.short_name, paper.title)
 
 
+SHORT_TEXT = 48
+
+
+def short_text(text: str, limit: int = SHORT_TEXT) -> str:
+    """At most ``limit`` characters, cut at a word and ended with an ellipsis when longer."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0] if " " in text[: limit - 1] else text[: limit - 1]
+    return cut.rstrip(" ,;:(") + "…"
+
+
 def code_links(paper: Paper) -> Markup:
     links = [
         Markup('<a href="{0}" class="pa-code{1}">{2}</a>').format(

@@ -18,10 +18,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -35,7 +34,8 @@ from . import urls
 from .citation import citation_meta, first_version
 from .contributing import contributing_page
 from .feed import render_feed
-from .fragments import PageFragments, code_links, display_title, paper_title
+from .fragments import PageFragments, code_links, display_title, paper_title, short_text
+from .leaderboards import Leaderboards
 from .refimpl import BENCH_JSON_CANDIDATES, BenchFigure, load_bench, reference_impl
 from .related import RelatedPapers
 from .search_boost import search_boosts
@@ -129,56 +129,14 @@ def bibtex_block(bibtex: str) -> Markup:
                   f"{bibtex.rstrip()}\n{fence}\n\n</div>")  # code block, escaped by the highlighter
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
-
-
 def _newest_first(papers: Iterable[Paper]) -> list[Paper]:
     return sorted(papers, key=lambda p: (p.year, p.arxiv or "", p.id), reverse=True)
 
 
-@dataclass(frozen=True)
-class RankedRow:
-    rank: int
-    paper: Paper
+class PaperResult(NamedTuple):
     result: Result
-
-
-@dataclass(frozen=True)
-class LeaderboardGroup:
-    backbone: str
-    pretraining: str
-    anchor: str
-    rows: tuple[RankedRow, ...]
-
-
-def rank_rows(rows: Iterable[tuple[Paper, Result]], *, higher_is_better: bool) -> tuple[RankedRow, ...]:
-    """Standard competition ranking (1, 2, 2, 4): equal values share a rank."""
-    sign = -1.0 if higher_is_better else 1.0
-    ordered = sorted(rows, key=lambda pr: (sign * pr[1].value, pr[0].id, pr[1].method))
-    ranked: list[RankedRow] = []
-    for i, (paper, result) in enumerate(ordered):
-        rank = ranked[-1].rank if ranked and ranked[-1].result.value == result.value else i + 1
-        ranked.append(RankedRow(rank, paper, result))
-    return tuple(ranked)
-
-
-def leaderboard_groups(kb: KnowledgeBase, benchmark_id: str) -> tuple[LeaderboardGroup, ...]:
-    """Results of a benchmark grouped by (backbone, pretraining), biggest group first."""
-    benchmark = kb.taxonomy.benchmark(benchmark_id)
-    grouped: dict[tuple[str, str], list[tuple[Paper, Result]]] = {}
-    for paper, result in kb.results_for(benchmark_id):
-        grouped.setdefault((result.backbone, result.pretraining), []).append((paper, result))
-    keys = sorted(grouped, key=lambda k: (-len(grouped[k]), k[0].lower(), k[1].lower(), k))
-    return tuple(
-        LeaderboardGroup(
-            backbone=backbone,
-            pretraining=pretraining,
-            anchor=f"g{i + 1}-{_slug(backbone + ' ' + pretraining)}",
-            rows=rank_rows(grouped[(backbone, pretraining)], higher_is_better=benchmark.higher_is_better),
-        )
-        for i, (backbone, pretraining) in enumerate(keys)
-    )
+    own: bool  # the entry's own method
+    credited: Paper | None  # the paper credited with the method (None: not in the knowledge base)
 
 
 class SitePages:
@@ -192,6 +150,7 @@ class SitePages:
         self.offline_copy = offline_copy  # the variant read from disk: links name index.html
         self.offline_zip = offline_zip  # the Downloads page offers the offline variant
         self.env = _environment()
+        self.boards = Leaderboards(kb)
 
     # --- lookups shared by the templates ---------------------------------------------------------
     @cached_property
@@ -267,6 +226,10 @@ class SitePages:
             category_name=self.category_name,
             facet_title=self.facet_title,
             benchmark_name=self.benchmark_name,
+            benchmark_of=self.taxonomy.benchmark,
+            backbone=self.taxonomy.backbone,
+            pretraining=self.taxonomy.pretraining,
+            short_text=short_text,
             count=self.count,
             **context,
         )
@@ -286,6 +249,7 @@ class SitePages:
                 url = urls.category_url(facet, category.id)
                 yield self.page(url, self.category_page(facet, category, url))
         yield self.page(urls.LEADERBOARDS, self.leaderboards_index())
+        yield self.page(urls.DISCREPANCIES, self.discrepancies_page())
         for benchmark in self.taxonomy.benchmarks:
             url = urls.leaderboard_url(benchmark.id)
             yield self.page(url, self.leaderboard_page(benchmark.id, url))
@@ -361,7 +325,17 @@ class SitePages:
             categories=categories,
             related=self._related.of(paper, RELATED_PAPERS),
             bibtex_block=bibtex_block(render_entry(paper, self.taxonomy)),
+            results=self.paper_results(paper),
+            elsewhere=self.boards.credited_elsewhere(paper.id),
         )
+
+    def paper_results(self, paper: Paper) -> list[PaperResult]:
+        """The entry's rows, its own method's first (file order within each part)."""
+        rows = []
+        for result in paper.results:
+            credited = self.boards.row_of(paper, result).credited
+            rows.append(PaperResult(result, credited is not None and credited.id == paper.id, credited))
+        return sorted(rows, key=lambda r: not r.own)
 
     @cached_property
     def _bench(self) -> tuple[dict[str, BenchFigure], str | None]:
@@ -428,21 +402,19 @@ class SitePages:
         # method should find its paper page, not every leaderboard it appears on).
         return self.render("leaderboard.md.j2", url,
                            front_matter=front_matter(benchmark.name, hide=["toc"], searchable=False),
-                           benchmark=benchmark, groups=leaderboard_groups(self.kb, benchmark_id))
+                           benchmark=benchmark, groups=self.boards.groups(benchmark_id),
+                           summary=self.boards.summary(benchmark))
 
     def leaderboards_index(self) -> str:
-        rows = []
-        for benchmark in self.taxonomy.benchmarks:
-            results = self.kb.results_for(benchmark.id)
-            rows.append({
-                "benchmark": benchmark,
-                "results": len(results),
-                "papers": len({p.id for p, _ in results}),
-                "groups": len({(r.backbone, r.pretraining) for _, r in results}),
-            })
-        rows.sort(key=lambda r: (-r["results"], r["benchmark"].name.lower()))
+        families = self.boards.by_family()
         return self.render("leaderboards_index.md.j2", urls.LEADERBOARDS,
-                           front_matter=front_matter("Leaderboards"), rows=rows)
+                           front_matter=front_matter("Leaderboards"), families=families,
+                           n_discrepancies=len(self.boards.discrepancies()))
+
+    def discrepancies_page(self) -> str:
+        return self.render("discrepancies.md.j2", urls.DISCREPANCIES,
+                           front_matter=front_matter("Discrepancies between papers", hide=["toc"], searchable=False),
+                           found=self.boards.discrepancies())
 
     def timeline(self) -> str:
         by_year = self.kb.papers_by_year()

@@ -9,13 +9,13 @@ fallback when that literal is built dynamically), and the figures from the bench
 
 from __future__ import annotations
 
-import ast
-import importlib
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ..runners import runner_names
 
 # Where `python -m reference_impls bench --json PATH` output is looked for, first match wins.
 BENCH_JSON_CANDIDATES = (
@@ -75,47 +75,6 @@ class ReferenceImpl:
     @property
     def commands(self) -> tuple[str, ...]:
         return tuple(f"python -m reference_impls run {name}" for name in self.runners)
-
-
-def declared_runner_names(root: Path, module: str) -> tuple[str, ...]:
-    """The runner names written literally in the module's source (no import, so no torch needed)."""
-    source = root / "reference_impls" / f"{module}.py"
-    return (_runners_from_source(source) if source.is_file() else None) or ()
-
-
-def runner_names(root: Path, module: str) -> tuple[str, ...]:
-    """The names ``python -m reference_impls run`` accepts for this module, in source order."""
-    source = root / "reference_impls" / f"{module}.py"
-    names = _runners_from_source(source) if source.is_file() else None
-    if names is None:
-        names = _runners_from_import(module)
-    return names or (module,)
-
-
-def _runners_from_source(path: Path) -> tuple[str, ...] | None:
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError):
-        return None
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else (
-            [node.target] if isinstance(node, ast.AnnAssign) else [])
-        if any(isinstance(t, ast.Name) and t.id == "RUNNERS" for t in targets):
-            value = node.value
-            if isinstance(value, ast.Dict) and all(
-                isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys
-            ):
-                return tuple(k.value for k in value.keys)  # type: ignore[union-attr]
-            return None
-    return None
-
-
-def _runners_from_import(module: str) -> tuple[str, ...] | None:
-    try:
-        runners = getattr(importlib.import_module(f"reference_impls.{module}"), "RUNNERS", None)
-    except Exception:  # noqa: BLE001 - torch missing or a broken module: fall back to the module name
-        return None
-    return tuple(runners) if isinstance(runners, dict) else None
 
 
 def find_bench_json(root: Path) -> Path | None:

@@ -14,14 +14,14 @@ from site_builder.contribute.commands import add_subcommands
 
 from .conftest import REPO
 
-COMMANDS = ("new", "verify", "links", "import-bib")
+COMMANDS = ("new", "verify", "links", "compare-list", "import-bib")
 
 
 def test_add_subcommands_sets_a_func_for_each_command() -> None:
     parser = argparse.ArgumentParser()
     add_subcommands(parser.add_subparsers(dest="command"))
     for name, argv in {"new": ["new", "--arxiv", "2203.12119"], "verify": ["verify"], "links": ["links"],
-                       "import-bib": ["import-bib", "x.bib"]}.items():
+                       "import-bib": ["import-bib", "x.bib"], "compare-list": ["compare-list", "x.md"]}.items():
         args = parser.parse_args(argv)
         assert args.command == name and callable(args.func)
         assert not hasattr(args, "root")  # --root is only set when given (the main parser owns the default)

@@ -54,7 +54,7 @@ def test_committed_contributing_is_up_to_date() -> None:
 
 def test_every_command_is_documented() -> None:
     text = CONTRIBUTING.read_text(encoding="utf-8")
-    for command in ("new", "verify", "links", "import-bib", "validate", "build"):
+    for command in ("new", "verify", "links", "compare-list", "import-bib", "validate", "build"):
         assert f"python -m site_builder {command}" in text, command
     for words in ("three steps", "Review policy", "path:line: field: message", "One paper per pull request",
                   "own words", "official: true"):

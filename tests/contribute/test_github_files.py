@@ -93,7 +93,7 @@ def test_weekly_workflow() -> None:
     assert day == "*" and month == "*" and weekday != "*"  # once a week
     assert weekly["permissions"]["issues"] == "write"
     runs = _runs(weekly)
-    assert "python -m site_builder links --report" in runs and "python -m site_builder verify" in runs
+    assert "python -m site_builder links --report" in runs and "python -m site_builder verify --published" in runs
     assert "gh issue create" in runs and "gh issue edit" in runs  # open, or update the open one
     issue_step = next(s for s in weekly["jobs"]["check"]["steps"] if "gh issue create" in str(s.get("run", "")))
     assert "failure" in issue_step["if"]

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 import socket
 import time
 from pathlib import Path
 
 import pytest
 
-from site_builder.contribute.cache import DiskCache
-from site_builder.contribute.errors import FetchError
-from site_builder.contribute.http import HostPacer, HttpClient, HttpSettings, parse_retry_after
+from site_builder.contribute.http import HostPacer, HttpClient, HttpSettings
+from site_builder.contribute.sources import FetchError
 
 from .conftest import FakeServer, Reply
 
@@ -104,13 +104,31 @@ def test_answers_are_cached_by_url(server: FakeServer, client: HttpClient) -> No
     assert client.get(f"{server.url}/meta", cache_ttl=0).text == "second"  # no cache asked: fetched
 
 
-def test_cache_expires(tmp_path: Path) -> None:
-    cache = DiskCache(tmp_path)
-    cache.put("GET x", {"a": 1})
-    assert cache.get("GET x", 60) == {"a": 1}
-    time.sleep(0.02)
-    assert cache.get("GET x", 0.01) is None
-    assert DiskCache(tmp_path, refresh=True).get("GET x", 60) is None
+def test_cache_expires(server: FakeServer, client: HttpClient) -> None:
+    server.add("/meta", Reply(200, "first"), Reply(200, "second"), Reply(200, "third"))
+    assert client.get(f"{server.url}/meta", cache_ttl=1).text == "first"
+    assert client.get(f"{server.url}/meta", cache_ttl=1).text == "first"
+    time.sleep(1.1)
+    assert client.get(f"{server.url}/meta", cache_ttl=60).text == "second"  # the stored answer expired
+
+
+def test_refresh_fetches_again_and_stores_the_new_answer(server: FakeServer, env: Path) -> None:
+    server.add("/meta", Reply(200, "first"), Reply(200, "second"))
+    with _client(env) as client:
+        assert client.get(f"{server.url}/meta", cache_ttl=60).text == "first"
+    with HttpClient(HttpSettings.from_env(), refresh=True) as client:
+        assert client.get(f"{server.url}/meta", cache_ttl=60).text == "second"
+    with _client(env) as client:
+        again = client.get(f"{server.url}/meta", cache_ttl=60)
+    assert again.text == "second" and again.from_cache
+
+
+def test_an_unusable_cache_folder_only_costs_the_cache(server: FakeServer, env: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    server.add("/meta", Reply(200, "fresh"))
+    with _client(env, cache_dir=blocker / "cache") as client:
+        assert client.get(f"{server.url}/meta", cache_ttl=60).text == "fresh"
 
 
 def test_server_errors_are_not_cached(server: FakeServer, env: Path) -> None:
@@ -152,19 +170,34 @@ def test_arxiv_hosts_default_to_three_seconds() -> None:
     assert settings.delay_for("api.crossref.org") == 0.0
 
 
-@pytest.mark.parametrize(("value", "expected"), [("120", 120.0), ("0", 0.0), ("soon", None), (None, None)])
-def test_parse_retry_after_seconds(value: str | None, expected: float | None) -> None:
-    assert parse_retry_after(value) == expected
+def test_retry_after_as_an_http_date(server: FakeServer, env: Path) -> None:
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    server.add("/busy", Reply(503, "", {"Retry-After": when}), Reply(200, "ok"))
+    waits: list[float] = []
+    with _client(env, waits, max_retry_after=60.0) as client:
+        assert client.get(f"{server.url}/busy").status == 200
+    assert len(waits) == 1 and 27.0 < waits[0] <= 30.0
 
 
-def test_parse_retry_after_http_date() -> None:
-    now = 1_700_000_000.0  # Tue, 14 Nov 2023 22:13:20 GMT
-    assert parse_retry_after("Tue, 14 Nov 2023 22:13:50 GMT", now=now) == pytest.approx(30.0)
-    assert parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now=now) == 0.0
+@pytest.mark.parametrize("value", ["soon", "Tue, 14 Nov 2023 22:00:00 GMT"])
+def test_unreadable_or_past_retry_after_falls_back_or_goes_at_once(server: FakeServer, env: Path, value: str) -> None:
+    server.add("/busy", Reply(429, "", {"Retry-After": value}), Reply(200, "ok"))
+    waits: list[float] = []
+    with _client(env, waits, backoff=0.5, max_retry_after=60.0) as client:
+        assert client.get(f"{server.url}/busy").status == 200
+    assert waits == ([0.5] if value == "soon" else [])  # a date in the past: no wait at all
+
+
+def test_a_retry_keeps_the_polite_interval(server: FakeServer, env: Path) -> None:
+    server.add("/flaky", Reply(503, ""), Reply(200, "ok"))
+    waits: list[float] = []
+    with _client(env, waits, backoff=0.01, default_delay=2.0) as client:
+        assert client.get(f"{server.url}/flaky").status == 200
+    assert waits[0] == 0.01 and len(waits) == 2 and 1.5 < waits[1] <= 2.0  # backoff, then the rest of 2 s
 
 
 def test_bad_setting_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from site_builder.contribute.errors import ContributeError
+    from site_builder.contribute.sources import ContributeError
 
     monkeypatch.setenv("SITE_BUILDER_HTTP_TIMEOUT", "ten")
     with pytest.raises(ContributeError, match="SITE_BUILDER_HTTP_TIMEOUT"):

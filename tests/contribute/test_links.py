@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from site_builder.contribute.http import HttpClient
-from site_builder.contribute.links import check_links, render_report
-from site_builder.contribute.progress import Progress
+from site_builder.contribute.links import check_links, progress_bar, render_report
 
 from .conftest import FakeServer, Reply
 
@@ -138,11 +137,13 @@ def test_progress_bar_on_a_terminal() -> None:
             return True
 
     stream = Terminal()
-    progress = Progress(4, "links", stream, width=8)  # type: ignore[arg-type]
+    progress = progress_bar(4, "links", stream)  # type: ignore[arg-type]
+    progress.mininterval = progress.miniters = 0  # redraw on every step
     for _ in range(4):
-        progress.advance("github.com")
+        progress.set_postfix_str("github.com", refresh=False)
+        progress.update()
     progress.close()
-    assert "\rlinks [##------] 1/4" in stream.text and "\rlinks [########] 4/4" in stream.text
+    assert "\rlinks: 1/4 [" in stream.text and "\rlinks: 4/4 [" in stream.text and "github.com" in stream.text
     assert stream.text.endswith("\n")
 
 

@@ -12,8 +12,8 @@ from site_builder.contribute.arxiv import (
     parse_feed,
 )
 from site_builder.contribute.crossref import fetch_crossref, normalise_doi, parse_work
-from site_builder.contribute.errors import ContributeError, SourceError
 from site_builder.contribute.http import HttpClient
+from site_builder.contribute.sources import ContributeError, SourceError
 
 from .conftest import ARXIV_PATH, FIXTURES, FakeServer, Reply
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from site_builder.contribute.errors import ContributeError
-from site_builder.contribute.record import SourceRecord
 from site_builder.contribute.repository import Repository
+from site_builder.contribute.sources import ContributeError, SourceRecord
 from site_builder.contribute.verify import compare
 from site_builder.problems import ProblemList
 

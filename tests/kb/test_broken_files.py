@@ -48,6 +48,12 @@ CASES = [
     Case("unknown_venue", "unknown-venue.yaml", 7, "venue", "unknown venue 'NIPS'; did you mean 'NeurIPS'?"),
     Case("unknown_benchmark", "unknown-benchmark.yaml", 12, "results[0].benchmark",
          "unknown benchmark 'cifar-10'; did you mean 'cifar10'?"),
+    Case("backbone_alias", "backbone-alias.yaml", 16, "results[0].backbone",
+         "unknown backbone 'ViT-Base/16': write an id from `backbones` in taxonomy.yaml; did you mean 'vit-b16'?"),
+    Case("unknown_pretraining", "unknown-pretraining.yaml", 17, "results[0].pretraining",
+         "unknown pretraining 'moco-v2': write an id from `pretrainings` in taxonomy.yaml; did you mean 'moco-v3'?"),
+    Case("unknown_result_paper", "unknown-result-paper.yaml", 19, "results[0].paper",
+         "no paper with id 'jia2022visaul' in papers/"),
     Case("id_mismatch", "id-mismatch.yaml", 3, "id", "id 'smith2022mismatch' must equal the file name"),
     Case("duplicate_arxiv", "dup-arxiv-second.yaml", 8, "arxiv",
          "the same arXiv id is already used by papers/dup-arxiv-first.yaml"),
@@ -143,3 +149,13 @@ def test_every_problem_of_a_run_is_reported_together(tmp_path: Path) -> None:
     assert f"{len(errors)} error(s)" in run.err
     assert read_outputs(root) == before
     assert stray_files(root) == []
+
+
+def test_memoised_type_resolution_keeps_quoted_and_plain_apart() -> None:
+    # The loader remembers how YAML resolved each short plain scalar; quoting must still win, every time.
+    from site_builder.yaml_loader import parse_yaml_text
+
+    text = 'a: 2022\nb: "2022"\nc: no\nd: "no"\ne: 2101.10010\nf: [2022, "2022"]\n'
+    for _ in range(3):
+        data = parse_yaml_text(text, "x.yaml").data
+        assert data == {"a": 2022, "b": "2022", "c": False, "d": "no", "e": 2101.1001, "f": [2022, "2022"]}

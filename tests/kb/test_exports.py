@@ -37,8 +37,8 @@ from .tmp_repo import (
     write_sentinels,
 )
 
-RESULT = {"benchmark": "vtab1k-natural", "value": 78.5, "method": "Deep", "backbone": "ViT-B/16",
-          "pretraining": "ImageNet-21k supervised", "source": "Table 1"}
+RESULT = {"benchmark": "vtab1k-natural", "value": 78.5, "method": "Deep", "backbone": "vit-b16",
+          "pretraining": "in21k-supervised", "source": "Table 1"}
 # One paper per kind of venue, with the fields each BibTeX entry type needs; the valid entry is a CVPR paper.
 PAPERS = [
     paper_data("jones2023workshop", venue="CVPRW", year=2023, title="Prompts at a Workshop: 100% Frozen & Fast",
@@ -265,12 +265,30 @@ def test_schema_validates_real_papers_with_jsonschema(kb: KnowledgeBase) -> None
 
 
 # --- README ----------------------------------------------------------------------------------------
-def test_readme_rows_have_five_cells_and_every_paper(kb: KnowledgeBase) -> None:
-    readme = export.render_readme(kb)
-    rows = [line for line in readme.splitlines() if line.startswith("| ") and not line.startswith("| Title")]
-    assert rows and all(len(split_row(row)) == 5 for row in rows)
+def _table_rows(readme: str) -> list[str]:
+    return [line for line in readme.splitlines() if line.startswith("| ") and not line.startswith("| Title")]
+
+
+def test_readme_rows_have_six_cells_and_every_paper(kb: KnowledgeBase) -> None:
+    rows = _table_rows(export.render_readme(kb))
+    assert rows and all(len(split_row(row)) == 6 for row in rows)
     for paper in kb.papers:
         assert any(row.startswith(f"| {md_link(paper.title, paper.primary_url)} | ") for row in rows), paper.id
+    valid = kb.paper("smith2022valid")
+    row = next(row for row in rows if row.startswith(f"| {md_link(valid.title, valid.primary_url)} | "))
+    assert split_row(row)[3] == "visual"
+
+
+def test_vision_only_view_leaves_out_text_encoder_only_papers(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    write_paper(root, paper_data("text2022ctx", modality=["textual"], title="Context Vectors for Text Prompts"))
+    write_paper(root, paper_data("both2023two", modality=["visual", "textual"], title="Prompts on Both Sides"))
+    kb = load_knowledge_base(root)
+    full, view = export.render_readme(kb), export.render_readme(kb, vision_only=True)
+    assert "Context Vectors for Text Prompts" in full and "Context Vectors for Text Prompts" not in view
+    assert "Prompts on Both Sides" in view  # a prompt that also acts on the image stays
+    assert "without the 1 paper whose" in view and "(vision-only view)" in view.splitlines()[0]
+    assert any(split_row(r)[3] == "visual + textual" for r in _table_rows(view))
 
 
 # --- atomic writing --------------------------------------------------------------------------------

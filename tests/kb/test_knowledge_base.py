@@ -25,7 +25,7 @@ def test_the_real_corpus_validates_without_errors() -> None:
 def kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
     """A small knowledge base with known categories, years, arXiv ids and results."""
     root = make_repo(tmp_path_factory.mktemp("kb"), with_valid_paper=False)
-    row = {"backbone": "ViT-B/16", "pretraining": "ImageNet-21k supervised", "source": "Table 1"}
+    row = {"backbone": "vit-b16", "pretraining": "in21k-supervised", "source": "Table 1"}
     papers = [
         paper_data("fixed2021points", year=2021, method=["vp-fixed"], tasks=["segmentation"], arxiv="2104.00001",
                    url=None),

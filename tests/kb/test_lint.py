@@ -56,8 +56,8 @@ def test_preprint_year_is_its_arxiv_year(tmp_path: Path) -> None:
 
 def test_same_result_row_twice(tmp_path: Path) -> None:
     root = make_repo(tmp_path)
-    row = {"benchmark": "cifar10", "value": 90.0, "method": "M", "backbone": "ViT-B/16",
-           "pretraining": "IN-21k", "source": "Table 1"}
+    row = {"benchmark": "cifar10", "value": 90.0, "method": "M", "backbone": "vit-b16",
+           "pretraining": "in21k-supervised", "source": "Table 1"}
     write_paper(root, paper_data("smith2022rows", results=[row, {**row, "value": 91.0, "source": "Table 2"}]))
     (error,) = error_texts(root)
     assert "results[1]: the same benchmark, method, backbone and pretraining as results[0]" in error
@@ -208,3 +208,49 @@ def test_problem_list_keeps_errors_and_warnings_apart() -> None:
     problems.error("a.yaml", None, "(file)", "e1")
     assert [str(p) for p in problems.sorted()] == ["a.yaml: (file): e1", "b.yaml:9: f: e2", "b.yaml:3: f: warning: w"]
     assert len(problems.errors) == 2 and len(problems.warnings) == 1 and len(problems) == 3
+
+
+# --- the protocol vocabulary and `paper:` of result rows ------------------------------------------
+@pytest.mark.parametrize(("field", "value", "expected"), [
+    ("backbone", "ViT-B/16", "did you mean 'vit-b16'?"),  # a known name
+    ("backbone", "transformer (point-mae)", "did you mean 'point-transformer-s'?"),  # an alias, any case
+    ("backbone", "vit-b61", "did you mean 'vit-b16'?"),  # a near miss of an id
+    ("pretraining", "IN-21k", "did you mean 'in21k-supervised'?"),
+    ("pretraining", "MoCo-V3", "did you mean 'moco-v3'?"),
+    ("pretraining", "JFT-3B", "add it to `pretrainings` in taxonomy.yaml if it is a new setup"),
+])
+def test_result_protocol_terms_are_vocabulary_ids(tmp_path: Path, field: str, value: str, expected: str) -> None:
+    root = make_repo(tmp_path)
+    row = {"benchmark": "cifar10", "value": 90.0, "method": "M", "backbone": "vit-b16",
+           "pretraining": "in21k-supervised", "source": "Table 1", field: value}
+    write_paper(root, paper_data("smith2022vocab", results=[row]))
+    (error,) = error_texts(root)
+    assert error.startswith("papers/smith2022vocab.yaml:") and f"results[0].{field}: unknown {field} {value!r}" in error
+    assert expected in error
+
+
+def test_result_paper_must_be_another_entry(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    row = {"benchmark": "cifar10", "value": 90.0, "method": "M", "backbone": "vit-b16",
+           "pretraining": "in21k-supervised", "source": "Table 1"}
+    write_paper(root, paper_data("smith2022own", results=[{**row, "paper": "smith2022own"}]))
+    write_paper(root, paper_data("smith2023other", results=[{**row, "paper": "smith2022valid"},  # exists: fine
+                                                           {**row, "method": "N", "paper": "smith2021gone"}]))
+    errors = sorted(error_texts(root))
+    assert len(errors) == 2
+    assert "smith2022own.yaml" in errors[0] and "results[0].paper: names this entry itself" in errors[0]
+    assert "smith2023other.yaml" in errors[1] and "results[1].paper: no paper with id 'smith2021gone'" in errors[1]
+
+
+def test_a_baseline_named_like_another_entry_suggests_its_paper(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    row = {"benchmark": "cifar10", "value": 90.0, "backbone": "vit-b16", "pretraining": "in21k-supervised",
+           "source": "Table 1"}
+    write_paper(root, paper_data("alpha2022tok", short_name="AlphaTok", results=[{**row, "method": "AlphaTok"}]))
+    write_paper(root, paper_data("beta2023tok", short_name="BetaTok",
+                                 results=[{**row, "method": "alphatok", "baseline": True},
+                                          {**row, "method": "BetaTok"}]))
+    problems = problems_in(root)
+    assert [p for p in problems if p.severity == "error"] == []
+    (warning,) = [str(p) for p in problems if p.severity == "warning" and p.path.startswith("papers/")]
+    assert "beta2023tok.yaml" in warning and "add paper: alpha2022tok" in warning

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from site_builder import yaml_loader
 from site_builder.load import validate
-from site_builder.models import PAPER_FIELDS, SUMMARY_MAX, CodeLink, Paper, Result, max_year
+from site_builder.models import PAPER_FIELDS, SUMMARY_MAX, CodeLink, Paper, Result, Taxonomy, max_year
 from site_builder.yaml_loader import YamlLoadError, load_yaml_file, parse_yaml_text
 
 from .tmp_repo import REPO, make_repo, paper_data
@@ -48,7 +48,9 @@ def test_example_uncommented_is_a_valid_entry(tmp_path: Path) -> None:
 def test_example_lists_every_field() -> None:
     data = yaml.safe_load(example_entry_text())
     assert list(data) == list(PAPER_FIELDS), "EXAMPLE.yaml shows every field, in the model's order"
-    assert set(data["results"][0]) == set(Result.model_fields)
+    # `paper` names another entry, so the template shows it as a comment (a lone example cannot point anywhere)
+    assert set(data["results"][0]) == set(Result.model_fields) - {"paper"}
+    assert "# paper: " in EXAMPLE.read_text(encoding="utf-8")
     assert set(data["code"][0]) == set(CodeLink.model_fields)
 
 
@@ -277,3 +279,21 @@ def test_file_checks(tmp_path: Path) -> None:
     assert info.value.line == 1
     path.write_bytes(b"a: 1\n" + b"#" * (yaml_loader.MAX_FILE_BYTES - 6) + b"\n")
     assert load_yaml_file(path).data == {"a": 1}  # exactly at the limit is fine
+
+
+def _taxonomy_data() -> dict:
+    return yaml.safe_load((Path(__file__).resolve().parents[2] / "taxonomy.yaml").read_text(encoding="utf-8"))
+
+
+def test_taxonomy_protocol_spellings_name_one_term_each() -> None:
+    data = _taxonomy_data()
+    data["pretrainings"][1]["aliases"].append("ImageNet-21k")  # already an alias of in21k-supervised
+    with pytest.raises(ValidationError, match="pretraining spellings shared by two ids"):
+        Taxonomy.model_validate(data)
+
+
+def test_taxonomy_reserves_the_discrepancies_page() -> None:
+    data = _taxonomy_data()
+    data["benchmarks"][0]["id"] = "discrepancies"
+    with pytest.raises(ValidationError, match="reserved"):
+        Taxonomy.model_validate(data)

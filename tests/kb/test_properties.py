@@ -2,7 +2,7 @@
 
 Strategies draw printable Unicode (every category but control, surrogate and line/paragraph
 separators) mixed with the characters that are special somewhere: ``| < > & % _ { } \\ $ # ~ ^ * [ ] `
-and accented and non-Latin names. A README row must still have exactly five cells, its title must
+and accented and non-Latin names. A README row must still have exactly six cells, its title must
 read back to the original text, no raw HTML may appear, and a BibTeX parser must return exactly
 the title and authors that were written.
 """
@@ -74,19 +74,19 @@ def test_readme_rows(title: str, short_name: str | None, summary: str, venue: st
     kb, paper = with_paper(title=title, short_name=short_name, summary=summary, venue=venue,
                            year=2022, arxiv="2201.00002" if venue == "arXiv" else None)
     (row,) = paper_rows([paper])
-    assert len(row) == 5
+    assert len(row) == 6
     readme = render_readme(kb)
     link = md_link(paper.title, paper.primary_url)
     rows = [line for line in readme.splitlines() if line.startswith(f"| {link} |")]
     assert len(rows) == 2  # the tables of its two categories: vpt-learnable and classification
     for line in rows:
         cells = split_row(line)
-        assert len(cells) == 5, line
+        assert len(cells) == 6, line
         assert RAW_HTML.search(line) is None, line
         # the title reads back from the link text; whitespace runs are one space in Markdown
         assert cells[0].startswith("[") and cells[0].endswith(f"]({paper.primary_url})")
         assert md_unescape(cells[0][1 : -len(f"]({paper.primary_url})")]) == " ".join(title.split())
-        notes = cells[4]
+        notes = cells[5]
         if short_name:
             lead = f"**{md_text(short_name)}**: "
             assert notes.startswith(lead)

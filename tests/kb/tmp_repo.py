@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 BROKEN = HERE / "broken"
 VALID_PAPER = HERE / "valid" / "smith2022valid.yaml"
 PROBLEM_LINE = re.compile(r"^(?P<path>[^:\s]+)(?::(?P<line>\d+))?: (?P<field>\S+): (?P<message>.*)$")
-OUTPUT_NAMES = ("README.md", "papers.bib", "papers.json", "schema/paper.schema.json")  # no CONTRIBUTING.md here
+OUTPUT_NAMES = ("README.md", "VISION-ONLY.md", "papers.bib", "papers.json", "schema/paper.schema.json")  # no CONTRIBUTING.md here
 
 
 def make_repo(root: Path, *, with_valid_paper: bool = True) -> Path:

@@ -98,6 +98,44 @@ def test_pretrained_backbone_is_cached_and_fresh_each_call(tmp_path, monkeypatch
     assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values(), strict=True))
 
 
+def _pretrained_under(threads: int, config: PretrainConfig) -> dict[str, torch.Tensor]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return backbone_module.pretrain(config).state_dict()
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_pretraining_gives_the_same_bytes_whatever_the_callers_thread_count() -> None:
+    # A smaller model and fewer steps than the shipped one, but the same code path: under 1 and 2
+    # caller threads the weights must be bit-identical (without pinning they differ after a few steps).
+    config = PretrainConfig(model=ModelConfig(embed_dim=32, depth=2, num_heads=2), steps=30, batch_size=32)
+    one, two = _pretrained_under(1, config), _pretrained_under(2, config)
+    assert all(one[k].numpy().tobytes() == two[k].numpy().tobytes() for k in one)
+    assert torch.get_num_threads() == 1  # the caller's setting is restored (conftest pins 1)
+
+
+def test_default_backbone_is_shipped_and_loaded_without_cache_or_training(tmp_path, monkeypatch) -> None:
+    shipped = backbone_module.SHIPPED_DIR / backbone_module.weights_name(PretrainConfig())
+    assert shipped.is_file(), "the default backbone's weights must be shipped in reference_impls/weights/"
+    monkeypatch.setattr(backbone_module, "pretrain", lambda *a, **k: pytest.fail("must not pretrain"))
+    vit = pretrained_backbone(cache_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []  # nothing cached: the shipped file is read directly
+    state = torch.load(shipped, map_location="cpu", weights_only=True)
+    assert all(torch.equal(state[k], v) for k, v in vit.state_dict().items())
+
+
+@pytest.mark.slow
+def test_retraining_reproduces_the_shipped_backbone_bit_for_bit() -> None:
+    # ~75 s on one core: the whole 400-step pretraining, then a byte comparison with the shipped file.
+    shipped = backbone_module.SHIPPED_DIR / backbone_module.weights_name(PretrainConfig())
+    state = torch.load(shipped, map_location="cpu", weights_only=True)
+    fresh = _pretrained_under(2, PretrainConfig())
+    assert state.keys() == fresh.keys()
+    assert all(state[k].numpy().tobytes() == fresh[k].numpy().tobytes() for k in state)
+
+
 def test_cache_dir_from_environment(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REFERENCE_IMPLS_CACHE", os.fspath(tmp_path))
     assert cache_path(PretrainConfig()).parent == tmp_path

@@ -6,6 +6,7 @@ import copy
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from reference_impls.backbone import pretrained_backbone
@@ -55,6 +56,15 @@ def test_prompters_touch_only_their_region():
     random_patch = RandomPatchPrompter(image_size=32, patch=8)
     footprints = {tuple((random_patch(x)[0, 0] != 0).nonzero()[0].tolist()) for _ in range(10)}
     assert len(footprints) > 1, "the random patch should move between calls"
+
+
+def test_random_patch_reaches_every_offset_including_the_last():
+    # The official np.random.choice(isize - psize) never picks the last offset; ours does.
+    torch.manual_seed(0)
+    prompter = RandomPatchPrompter(image_size=12, patch=8)  # offsets 0..4 on each axis
+    x = torch.zeros(1, 3, 12, 12)
+    corners = {tuple((prompter(x)[0, 0] != 0).nonzero()[0].tolist()) for _ in range(300)}
+    assert {top for top, _ in corners} == set(range(5)) and {left for _, left in corners} == set(range(5))
 
 
 def test_frequency_prompter_is_identity_at_zero_and_stays_in_the_low_band():
@@ -117,17 +127,36 @@ def test_forward_shapes_and_gradients_reach_only_the_prompt(kind, device, small_
     assert count_parameters(model, trainable_only=True) == count_parameters(model.prompter)
 
 
+def _expected_loss(model: PromptedClassifier, task: Task, device: str, draws: int = 16) -> float:
+    """Cross-entropy on the task's training images, averaged over `draws` seeded forward passes.
+
+    A random-patch prompter puts its patch somewhere new on every call; the same seeds before and
+    after training make the comparison paired. The other prompters are deterministic.
+    """
+    x, y = task.train[0].to(device), task.train[1].to(device)
+    with torch.no_grad():
+        total = 0.0
+        for draw in range(draws):
+            torch.manual_seed(draw)
+            total += F.cross_entropy(model(x), y).item()
+    return total / draws
+
+
 @pytest.mark.parametrize("kind", list(PROMPTERS))
 def test_training_keeps_backbone_bit_identical_and_lowers_the_loss(kind, device, source_vit, tiny_task):
     backbone = source_vit.to(device)
     before = {k: v.clone() for k, v in backbone.state_dict().items()}
     torch.manual_seed(0)
-    model = PromptedClassifier(backbone, PROMPTERS[kind](), num_classes=10)
-    task = first(tiny_task, 32)  # batch 32 from 32 images: nearly a fixed batch, so the loss must fall
-    losses = train_with_label_mapping(model, task, steps=25, lr=0.1, batch_size=32, device=device)
+    model = PromptedClassifier(backbone, PROMPTERS[kind](), num_classes=10).to(device)
+    task = first(tiny_task, 32)  # batch 32 from 32 images: a fixed batch, so its loss must fall
+    model.remap(*task.train)  # the mapping training starts from (FLM), so both losses use one mapping
+    initial = _expected_loss(model, task, device)
+    train_with_label_mapping(model, task, steps=25, lr=0.1, batch_size=32, device=device)
     assert all(torch.equal(before[k], v) for k, v in backbone.state_dict().items())
     assert not backbone.training and model.training
-    assert sum(losses[-5:]) / 5 < sum(losses[:5]) / 5
+    # Not the noisy per-step training losses (for the random patch, each at one random location) but
+    # the loss of the whole fixed batch, before and after, over the same 16 locations.
+    assert _expected_loss(model, task, device) < initial
 
 
 def test_ilm_remaps_every_epoch_and_flm_once(monkeypatch, small_vit, tiny_task):

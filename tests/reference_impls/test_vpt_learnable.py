@@ -86,6 +86,14 @@ def test_prompt_dropout_active_only_in_training(small_vit: TinyViT) -> None:
     assert not torch.equal(model(images), model(images))
 
 
+def test_prompt_dropout_defaults_follow_the_paper(small_vit: TinyViT) -> None:
+    # VPT Appendix A: dropout 0.1 for VPT-deep; the official demo runs VPT-shallow without.
+    assert PromptedViT(small_vit, num_classes=10, deep=True).prompt_dropout.p == 0.1
+    assert PromptedViT(small_vit, num_classes=10, deep=False).prompt_dropout.p == 0.0
+    assert PromptedViT(small_vit, num_classes=10, deep=False, dropout=0.3).prompt_dropout.p == 0.3
+    assert KeyValuePromptedViT(small_vit, num_classes=10).prompt_dropout.p == 0.0  # E2VPT's config
+
+
 def test_key_value_prompts_keep_queries_and_sequence_length(small_vit: TinyViT) -> None:
     model = KeyValuePromptedViT(small_vit, num_classes=10, num_tokens=5).eval()
     seen, _ = _block_inputs(small_vit)

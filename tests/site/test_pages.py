@@ -19,7 +19,7 @@ from site_builder.models import FACETS
 from site_builder.site import SiteBuildError, build_site, generate_pages, urls
 from site_builder.site.contributing import contributing_page
 from site_builder.site.feed import ATOM_NS
-from site_builder.site.pages import leaderboard_groups, rank_rows
+from site_builder.site.leaderboards import leaderboard_groups
 from site_builder.site.settings import SiteSettings, read_site_settings
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
@@ -116,7 +116,8 @@ def test_paper_page_content(generated):
     meta = yaml.safe_load(FRONT_MATTER.match(page).group(1))
     assert meta["categories"] == ["VP-Learnable", "Visual", "Image classification", "Black-box"]
     assert "tags" not in meta  # the search would boost category names over every other word
-    assert meta["search"] == {"boost": 2.0} and meta["description"].startswith("Learns one border prompt")
+    # Another entry reprints AlphaVP as a baseline: a search boost above a plain paper page's 2.
+    assert meta["search"]["boost"] > 2 and meta["description"].startswith("Learns one border prompt")
     assert 'href="https://arxiv.org/abs/2203.00001"' in page
     assert 'href="https://arxiv.org/pdf/2203.00001" class="pa-action">PDF</a>' in page
     assert 'href="https://github.com/example/alphavp" class="pa-action pa-code pa-code-official">Official code' in page
@@ -150,25 +151,30 @@ def test_reference_implementation_box(generated):
 
 def test_leaderboard_groups_by_protocol_and_ranks_by_direction(generated):
     groups = leaderboard_groups(generated.kb, "vtab1k-natural")
-    assert [(g.backbone, g.pretraining) for g in groups] == [
-        ("ViT-B/16", "ImageNet-21k supervised"), ("ViT-L/16", "MAE")]
-    assert [(r.rank, r.result.method, r.result.value) for r in groups[0].rows] == [
+    assert [(g.backbone.id, g.pretraining.id) for g in groups] == [("vit-b16", "in21k-supervised"), ("vit-l16", "mae")]
+    assert [(r.rank, r.row.method, r.row.value) for r in groups[0].rows] == [
         (1, "E<V>|&P", 80.0), (2, "DeepTok", 78.5), (3, "AlphaVP", 70.25), (3, "DeepTok-Shallow", 70.25)]
     assert [r.rank for r in groups[1].rows] == [1]  # 99.0 on another protocol is never ranked above
     errors = leaderboard_groups(generated.kb, "cifar100-lt-ir100-error")  # lower is better
-    assert [(r.rank, r.result.value) for r in errors[0].rows] == [(1, 18.0), (2, 20.5)]
+    assert [(r.rank, r.row.value) for r in errors[0].rows] == [(1, 18.0), (2, 20.5)]
     page = read(generated, urls.leaderboard_url("vtab1k-natural"))
-    assert page.index("ViT-B/16 · ImageNet-21k supervised</h2>") < page.index("ViT-L/16 · MAE</h2>")
-    assert "<td>E&lt;V&gt;|&amp;P</td>" in page and "Table &lt;3&gt; &amp; |4|" in page
+    assert page.index("ViT-B/16 · ImageNet-21k supervised</h2>") < page.index("ViT-L/16 · MAE (ImageNet-1k)</h2>")
+    assert '<td data-label="Method">E&lt;V&gt;|&amp;P</td>' in page and "Table &lt;3&gt; &amp; |4|" in page
+    assert "A group of one: no other row uses this protocol" in page  # the MAE group
+    assert '<span class="pa-muted">of 4</span>' in page
     assert not leaderboard_groups(generated.kb, "cifar10")
     assert "No paper reports this benchmark yet" in read(generated, urls.leaderboard_url("cifar10"))
 
 
-def test_rank_rows_shares_ranks_on_ties():
-    kb_rows = [(type("P", (), {"id": i})(), type("R", (), {"value": v, "method": "m"})())
-               for i, v in (("a", 1.0), ("b", 3.0), ("c", 3.0), ("d", 2.0))]
-    ranked = rank_rows(kb_rows, higher_is_better=True)
-    assert [(r.paper.id, r.rank) for r in ranked] == [("b", 1), ("c", 1), ("d", 3), ("a", 4)]
+def test_leaderboards_index_groups_by_family_and_marks_empty_boards(generated):
+    page = read(generated, urls.LEADERBOARDS)
+    assert page.index("<h2 id=\"family-1\">VTAB-1k</h2>") < page.index(">FGVC</h2>")
+    natural = next(line for line in page.splitlines() if "leaderboards/vtab1k-natural/" in line or
+                   'href="vtab1k-natural/"' in line)
+    # 5 rows (4 under ViT-B/16, 1 under ViT-L/16), 4 methods (DeepTok twice, on two protocols), 2 protocols
+    assert '<td data-label="Rows">5</td><td data-label="Methods">4</td><td data-label="Protocols">2</td>' in natural
+    empty = next(line for line in page.splitlines() if 'href="cifar10/"' in line)
+    assert 'class="pa-empty"' in empty and "no results yet" in empty
 
 
 def test_all_papers_page_has_filter_data(generated):
