@@ -71,6 +71,8 @@ def make_repo(target: Path, papers_dir: Path | None) -> Path:
             shutil.copy(ROOT / name, target / name)
     shutil.copytree(ROOT / "docs", target / "docs",
                     ignore=lambda d, names: {n for n in names if Path(d) == ROOT / "docs" and n in GENERATED_PATHS})
+    if (ROOT / "overrides").is_dir():  # the theme additions mkdocs.yml names (theme.custom_dir)
+        shutil.copytree(ROOT / "overrides", target / "overrides")
     impls = target / "reference_impls"
     impls.mkdir()
     for source in (ROOT / "reference_impls").glob("*.py"):
@@ -84,6 +86,9 @@ def make_repo(target: Path, papers_dir: Path | None) -> Path:
         if module and not (impls / f"{module}.py").is_file():
             (impls / f"{module}.py").write_text("RUNNERS = {}\n", encoding="utf-8")
     (target / "papers").mkdir()
+    if papers_dir is None:  # the real errata page links real papers, which a synthetic corpus lacks
+        (target / "docs" / "errata.md").write_text("# Errata\n\nNo correction in a synthetic corpus.\n",
+                                                   encoding="utf-8")
     if papers_dir is not None:
         for source in papers_dir.glob("*.yaml"):
             if source.name != "EXAMPLE.yaml":
@@ -104,7 +109,7 @@ def write_synthetic_papers(root: Path, n: int, *, seed: int = 0) -> None:
     rng = random.Random(seed)
     taxonomy = yaml.safe_load((root / "taxonomy.yaml").read_text(encoding="utf-8"))
     leaves = {f: [c["id"] for c in _walk(taxonomy["facets"][f]["categories"]) if not c.get("children")]
-              for f in ("method", "tasks", "domains", "settings", "trust")}
+              for f in ("method", "modality", "tasks", "domains", "settings", "trust")}
     venues = [v["id"] for v in taxonomy["venues"] if v["id"] != "arXiv"]
     benchmarks = [b["id"] for b in taxonomy["benchmarks"]]
     for i in range(n):
@@ -120,6 +125,7 @@ def write_synthetic_papers(root: Path, n: int, *, seed: int = 0) -> None:
             "arxiv": f"{year % 100:02d}{rng.randint(1, 12):02d}.{i:05d}",
             "code": [{"url": f"https://github.com/synthetic/repo{i}", "official": True}] if rng.random() < 0.6 else None,
             "method": rng.sample(leaves["method"], rng.choice((1, 1, 1, 2))),
+            "modality": [rng.choices(leaves["modality"], weights=(7, 2, 1)[:len(leaves["modality"])])[0]],
             "tasks": rng.sample(leaves["tasks"], rng.randint(1, 2)),
             "domains": rng.sample(leaves["domains"], 1) if rng.random() < 0.3 else None,
             "settings": rng.sample(leaves["settings"], 1) if rng.random() < 0.3 else None,

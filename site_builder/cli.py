@@ -3,6 +3,7 @@
 validate   check taxonomy.yaml and papers/*.yaml; every problem as path:line: field: message
 build      validate, then write README.md, papers.bib, papers.json, the JSON Schema (and the site)
 build --check   fail when a committed output differs from what the data generates (CI runs this)
+build --offline also build the copy of the site read from disk (site-offline/, zipped on Downloads)
 stats      counts per category and per year
 new, verify, links, compare-list, import-bib   contributor commands (see CONTRIBUTING.md)
 """
@@ -69,11 +70,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .site import SiteBuildError, build_site
 
     try:
-        out = build_site(kb, args.root, builder=args.builder)
+        out = build_site(kb, args.root, builder=args.builder, offline=args.offline)
     except SiteBuildError as exc:
         print(f"site: {exc}", file=sys.stderr)
         return 1
-    print(f"site built into {out}")
+    print(f"site built into {out}" + (f"; the offline copy into {args.root / 'site-offline'}, zipped on its "
+                                      "Downloads page" if args.offline else ""))
     return 0
 
 
@@ -119,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only compare: exit 1 if a committed output is stale")
     p.add_argument("--no-site", action="store_true", help="write the generated files but do not build the site")
     p.add_argument("--builder", choices=("mkdocs", "zensical"), default="mkdocs", help="site generator")
+    p.add_argument("--offline", action="store_true",
+                   help="also build the copy read from disk (site-offline/; file URLs, no instant navigation), "
+                        "offered as a zip on the Downloads page")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("stats", help="counts per category and per year")

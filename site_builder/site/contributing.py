@@ -76,4 +76,8 @@ def contributing_page(root: Path, settings: SiteSettings) -> str:
             out.append(line)
             continue
         out.append(line if in_fence else _rewrite_line(line, settings))
+        if len(out) == 1 and line.startswith("# ") and settings.repo_url:
+            # The page names "an issue" and "a pull request": say where they are opened.
+            base = settings.repo_url.rstrip("/")
+            out += ["", f"The repository: <{base}> ([issues]({base}/issues), [pull requests]({base}/pulls))."]
     return "\n".join(out) + "\n"

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from site_builder.models import Paper
 
 from . import urls
+from .fragments import display_title
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_TITLE = "Awesome Prompt-Based Adaptation: newest papers"
@@ -62,8 +63,7 @@ def render_feed(papers: Sequence[Paper], *, site_url: str | None, venue_names: d
 
     for paper, stamp in zip(papers, stamps, strict=True):
         entry = ET.SubElement(feed, f"{{{ATOM_NS}}}entry")
-        title = f"{paper.short_name}: {paper.title}" if paper.short_name else paper.title
-        ET.SubElement(entry, f"{{{ATOM_NS}}}title").text = title
+        ET.SubElement(entry, f"{{{ATOM_NS}}}title").text = display_title(paper)
         ET.SubElement(entry, f"{{{ATOM_NS}}}id").text = element_id(urls.paper_url(paper.id), paper.id)
         ET.SubElement(entry, f"{{{ATOM_NS}}}updated").text = stamp
         ET.SubElement(entry, f"{{{ATOM_NS}}}link", rel="alternate", type="text/html",
@@ -72,7 +72,7 @@ def render_feed(papers: Sequence[Paper], *, site_url: str | None, venue_names: d
             ET.SubElement(ET.SubElement(entry, f"{{{ATOM_NS}}}author"), f"{{{ATOM_NS}}}name").text = name
         venue = venue_names.get(paper.venue, paper.venue)
         ET.SubElement(entry, f"{{{ATOM_NS}}}summary").text = f"{venue} {paper.year}. {paper.summary}"
-        for facet_ids in (paper.method, paper.tasks, paper.domains, paper.settings, paper.trust):
+        for facet_ids in (paper.method, paper.modality, paper.tasks, paper.domains, paper.settings, paper.trust):
             for category_id in facet_ids:
                 ET.SubElement(entry, f"{{{ATOM_NS}}}category", term=category_id)
     ET.indent(feed, space="  ")

@@ -8,6 +8,7 @@ cached; only the relative ``href`` is computed per page.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import cache
 
@@ -18,9 +19,32 @@ from site_builder.models import Paper
 from . import urls
 
 
+def shows_short_name(short_name: str | None, title: str) -> bool:
+    """Whether a title needs its method's short name in front: not when it already starts with it.
+
+    >>> shows_short_name("VPT", "Visual Prompt Tuning"), shows_short_name("ShapeLLM", "ShapeLLM: Universal 3D")
+    (True, False)
+    >>> shows_short_name("DA", "DAM-VP: ..."), shows_short_name(None, "Anything")
+    (True, False)
+    >>> shows_short_name("PromptDet (LiDAR prompts)", "PromptDet: A Lightweight 3D Object Detection")
+    False
+    """
+    if not short_name:
+        return False
+    name = re.sub(r"\s*\([^)]*\)\s*$", "", short_name) or short_name  # "PromptDet (LiDAR prompts)"
+    return not re.match(re.escape(name) + r"(?![A-Za-z0-9])", title, re.IGNORECASE)
+
+
+def display_title(paper: Paper) -> str:
+    """``VPT: Visual Prompt Tuning``, but ``ShapeLLM: Universal ...`` as published (plain text)."""
+    if shows_short_name(paper.short_name, paper.title):
+        return f"{paper.short_name}: {paper.title}"
+    return paper.title
+
+
 @cache
 def _paper_title(short_name: str | None, title: str) -> Markup:
-    if short_name:
+    if shows_short_name(short_name, title):
         return Markup("<strong>{}</strong>: {}").format(short_name, title)
     return Markup("{}").format(title)
 
@@ -42,22 +66,30 @@ def short_text(text: str, limit: int = SHORT_TEXT) -> str:
 
 def code_links(paper: Paper) -> Markup:
     links = [
-        Markup('<a href="{0}" title="{0}" class="pa-code{1}">{2}</a>').format(
+        Markup('<a href="{0}" class="pa-code{1}">{2}</a>').format(
             code.url, " pa-code-official" if code.official else "", "official" if code.official else "code")
         for code in paper.code
     ]
+    if not links:
+        return Markup('<span class="pa-no-code">no code</span>')
     return Markup(" ").join(links)
 
 
 class PageFragments:
-    """The fragments as seen from one page: their links are relative to ``page_url``."""
+    """The fragments as seen from one page: their links are relative to ``page_url``.
 
-    def __init__(self, page_url: str, category_name: Callable[[str, str], str]) -> None:
+    ``directory_urls=False`` is the copy read from disk: a link to a folder names its ``index.html``.
+    """
+
+    def __init__(self, page_url: str, category_name: Callable[[str, str], str], *,
+                 directory_urls: bool = True) -> None:
         self.page_url = page_url
         self._category_name = category_name
+        self.directory_urls = directory_urls
 
     def href(self, url: str) -> str:
-        return urls.relative_url(self.page_url, url)
+        relative = urls.relative_url(self.page_url, url)
+        return relative if self.directory_urls else urls.file_url(relative)
 
     def paper_link(self, paper: Paper) -> Markup:
         return Markup('<a href="{}">{}</a>').format(self.href(urls.paper_url(paper.id)), paper_title(paper))

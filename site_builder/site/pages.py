@@ -31,11 +31,14 @@ from site_builder.knowledge_base import KnowledgeBase
 from site_builder.models import FACETS, Category, Paper, Result
 
 from . import urls
+from .citation import citation_meta, first_version
 from .contributing import contributing_page
 from .feed import render_feed
-from .fragments import PageFragments, code_links, paper_title, short_text
+from .fragments import PageFragments, code_links, display_title, paper_title, short_text
 from .leaderboards import Leaderboards
 from .refimpl import BENCH_JSON_CANDIDATES, BenchFigure, load_bench, reference_impl
+from .related import RelatedPapers
+from .search_boost import search_boosts
 from .settings import SiteSettings, read_site_settings
 from .svg import DiagramColumn, DiagramNode, taxonomy_diagram, timeline_chart
 
@@ -52,7 +55,11 @@ GENERATED_PATHS: tuple[str, ...] = (
 )
 HOME_NEWEST = 10
 FEED_NEWEST = 30
-RELATED_PER_CATEGORY = 6
+RELATED_PAPERS = 6
+# Front-matter key of a page's category names: read by the tags plugin (tags_name_property in
+# mkdocs.yml) but not by the search, which would boost every category name a million times over the
+# text and bury "VPT" under the hundred papers tagged VPT-Learnable.
+CATEGORY_TAGS_KEY = "categories"
 ROOT_LABEL = "Prompt-based adaptation"
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -88,25 +95,38 @@ def yaml_string(text: str) -> str:
 
 
 def front_matter(title: str, *, tags: Iterable[str] = (), hide: Iterable[str] = (),
-                 searchable: bool = True) -> Markup:
-    """YAML front matter (without the ``---`` lines). The theme shows ``title`` unescaped, so it is
-    HTML-escaped here; the rest are category names and Material options. A page that only repeats
-    what the paper pages say (the all-papers list, the timeline) is kept out of the search index."""
+                 searchable: bool = True, description: str | None = None, boost: float | None = None,
+                 meta: Iterable[tuple[str, str]] = ()) -> Markup:
+    """YAML front matter (without the ``---`` lines). The theme shows ``title`` and ``description``
+    unescaped, so they are HTML-escaped here; the rest are category names and Material options. A page
+    that only repeats what the paper pages say (the all-papers list, the timeline) is kept out of the
+    search index; ``boost`` ranks a page's search results higher. ``meta``: ``<meta name content>``
+    pairs that ``overrides/main.html`` writes into the page's head (escaped there)."""
     lines = [f"title: {yaml_string(str(escape(title)))}"]
-    for key, values in (("tags", list(tags)), ("hide", list(hide))):
+    if description:
+        lines.append(f"description: {yaml_string(str(escape(description)))}")
+    for key, values in ((CATEGORY_TAGS_KEY, list(tags)), ("hide", list(hide))):
         if values:
             lines.append(f"{key}:")
             lines += [f"  - {yaml_string(v)}" for v in values]
     if not searchable:
         lines += ["search:", "  exclude: true"]
+    elif boost is not None:
+        lines += ["search:", f"  boost: {boost:g}"]
+    pairs = list(meta)
+    if pairs:
+        lines.append("pa_meta:")
+        lines += [f"  - [{yaml_string(name)}, {yaml_string(content)}]" for name, content in pairs]
     return Markup("\n".join(lines))  # noqa: S704 - YAML, not HTML; the title inside is escaped above
 
 
 def bibtex_block(bibtex: str) -> Markup:
-    """A fenced code block; the fence is longer than any backtick run in the text."""
+    """A fenced code block; the fence is longer than any backtick run in the text. It is kept out of
+    the search index (it repeats the title and authors the page's first section holds)."""
     longest = max((len(m) for m in re.findall(r"`+", bibtex)), default=0)
     fence = "`" * max(3, longest + 1)
-    return Markup(f"{fence}bibtex\n{bibtex.rstrip()}\n{fence}")  # noqa: S704 - code block, escaped by the highlighter
+    return Markup(f'<div class="pa-bibtex" data-search-exclude markdown>\n\n{fence}bibtex\n'  # noqa: S704
+                  f"{bibtex.rstrip()}\n{fence}\n\n</div>")  # code block, escaped by the highlighter
 
 
 def _newest_first(papers: Iterable[Paper]) -> list[Paper]:
@@ -122,10 +142,13 @@ class PaperResult(NamedTuple):
 class SitePages:
     """Renders every generated file of the docs tree from one knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, settings: SiteSettings | None = None) -> None:
+    def __init__(self, kb: KnowledgeBase, settings: SiteSettings | None = None, *, offline_copy: bool = False,
+                 offline_zip: bool = False) -> None:
         self.kb = kb
         self.taxonomy = kb.taxonomy
         self.settings = settings if settings is not None else read_site_settings(kb.root)
+        self.offline_copy = offline_copy  # the variant read from disk: links name index.html
+        self.offline_zip = offline_zip  # the Downloads page offers the offline variant
         self.env = _environment()
         self.boards = Leaderboards(kb)
 
@@ -150,8 +173,12 @@ class SitePages:
         return {v.id: v.name for v in self.taxonomy.venues}
 
     @cached_property
-    def _newest_in(self) -> dict[tuple[str, str], list[Paper]]:
-        return {key: _newest_first(self.kb.papers_in(*key)) for key in self._categories}
+    def _search_boosts(self) -> dict[str, float]:
+        return search_boosts(self.kb.papers)
+
+    @cached_property
+    def _related(self) -> RelatedPapers:
+        return RelatedPapers(self.kb.papers, category_name=self.category_name, benchmark_name=self.benchmark_name)
 
     def category_name(self, facet: str, category_id: str) -> str:
         return self._categories[(facet, category_id)][0].name
@@ -178,10 +205,17 @@ class SitePages:
         return list(self.taxonomy.facets[facet].walk())
 
     # --- rendering -----------------------------------------------------------------------------
+    def link(self, page_url: str, url: str) -> str:
+        relative = urls.relative_url(page_url, url)
+        return urls.file_url(relative) if self.offline_copy else relative
+
     def render(self, template: str, page_url: str, **context: Any) -> str:
-        fragments = PageFragments(page_url, self.category_name)
+        fragments = PageFragments(page_url, self.category_name, directory_urls=not self.offline_copy)
         return self.env.get_template(template).render(
             href=fragments.href,
+            settings=self.settings,
+            offline_copy=self.offline_copy,
+            textual_only=textual_only,
             paper_link=fragments.paper_link,
             paper_short_link=fragments.paper_short_link,
             category_chip=fragments.category_chip,
@@ -238,6 +272,7 @@ class SitePages:
         yield "generated/home-counts.md", self.render("home_counts.html.j2", urls.HOME, counts=self.counts())
         yield "generated/home-newest.md", self.render("home_newest.html.j2", urls.HOME,
                                                       papers=self.kb.newest(HOME_NEWEST), n_papers=len(self.kb))
+        yield "generated/report-errors.md", self.report_errors()
 
     def taxonomy_svg(self, page_url: str) -> str:
         columns = []
@@ -251,7 +286,7 @@ class SitePages:
                 for c, depth in facet.walk()
             ]
             columns.append(DiagramColumn(header, nodes))
-        return taxonomy_diagram(ROOT_LABEL, columns, lambda url: urls.relative_url(page_url, url))
+        return taxonomy_diagram(ROOT_LABEL, columns, lambda url: self.link(page_url, url))
 
     def counts(self) -> list[tuple[str, str, str]]:
         years = sorted({p.year for p in self.kb.papers})
@@ -270,21 +305,25 @@ class SitePages:
     def paper_page(self, paper: Paper, url: str) -> str:
         categories = [(f, list(getattr(paper, f))) for f in FACETS if getattr(paper, f)]
         tags = [self.category_name(f, c) for f, ids in categories for c in ids]
-        related = []
-        for facet, ids in categories:
-            for category_id in ids:
-                newest = self._newest_in[(facet, category_id)]
-                others = [p for p in newest[:RELATED_PER_CATEGORY + 1] if p.id != paper.id][:RELATED_PER_CATEGORY]
-                if others:  # the paper itself is in the list: the others are all but one
-                    related.append((facet, category_id, others, len(newest) - 1))
+        venue = self.taxonomy.venue(paper.venue)
+        source = f"papers/{paper.id}.yaml"
+        report = self.settings.issue_link(
+            f"Error in {paper.id}: {display_title(paper)}"[:200],
+            f"Entry: {source}\n\nWhat is wrong (field, what it says, what it should say):\n\n\n"
+            "Where the correct value is printed (paper page, proceedings, DOI, official repository):\n")
         return self.render(
             "paper.md.j2", url,
-            front_matter=front_matter(f"{paper.short_name}: {paper.title}" if paper.short_name else paper.title,
-                                      tags=tags),
+            front_matter=front_matter(display_title(paper), tags=tags, description=paper.summary,
+                                      boost=self._search_boosts[paper.id],
+                                      meta=citation_meta(paper, venue)),
             paper=paper,
-            venue=self.taxonomy.venue(paper.venue),
+            venue=venue,
+            first_version=first_version(paper),
+            pdf_url=f"https://arxiv.org/pdf/{paper.arxiv}" if paper.arxiv else None,
+            edit_link=self.settings.edit_link(source),
+            report_link=report,
             categories=categories,
-            related=related,
+            related=self._related.of(paper, RELATED_PAPERS),
             bibtex_block=bibtex_block(render_entry(paper, self.taxonomy)),
             results=self.paper_results(paper),
             elsewhere=self.boards.credited_elsewhere(paper.id),
@@ -318,11 +357,12 @@ class SitePages:
             impl_link = self.settings.source_link(impl.path)
         child_impls = [(c, c.reference_impl) for c, _ in category.walk() if c is not category and c.reference_impl]
         papers = sorted(self.kb.papers_in(facet, category.id), key=lambda p: (-p.year, p.title.lower(), p.id))
+        impl_counts = "the prompt and the task head" if facet == "method" else "what the method trains"
         return self.render(
             "category.md.j2", url,
-            front_matter=front_matter(category.name),
+            front_matter=front_matter(category.name, hide=["navigation", "toc"]),  # the table gets the width
             facet=facet, category=category, parents=parents, papers=papers,
-            impl=impl, impl_link=impl_link, child_impls=child_impls,
+            impl=impl, impl_link=impl_link, child_impls=child_impls, impl_counts=impl_counts,
             bench_target=BENCH_JSON_CANDIDATES[0],
         )
 
@@ -339,13 +379,14 @@ class SitePages:
     def all_papers(self) -> str:
         rows = []
         for paper in sorted(self.kb.papers, key=lambda p: (-p.year, p.title.lower(), p.id)):
-            text = " ".join([paper.id, paper.title, paper.short_name or "", *paper.authors, paper.venue,
-                             self._venue_names.get(paper.venue, ""), str(paper.year), paper.arxiv or "",
+            # What the row does not show; the filter also reads the row's own text (title, venue, year).
+            text = " ".join([paper.id, *paper.authors, self._venue_names.get(paper.venue, ""), paper.arxiv or "",
                              paper.summary])
             rows.append({
                 "paper": paper,
                 "facets": [(f, self.with_ancestors(f, getattr(paper, f))) for f in FACETS],
-                "others": [(f, c) for f in FACETS[1:] for c in getattr(paper, f)],
+                "others": ", ".join(self.category_name(f, c) for f in FACETS[1:] for c in getattr(paper, f)),
+                "textual_only": textual_only(paper),
                 "text": " ".join(text.lower().split()),
             })
         facets = [(f, self.taxonomy.facets[f], self.facet_rows(f)) for f in FACETS]
@@ -357,7 +398,10 @@ class SitePages:
 
     def leaderboard_page(self, benchmark_id: str, url: str) -> str:
         benchmark = self.taxonomy.benchmark(benchmark_id)
-        return self.render("leaderboard.md.j2", url, front_matter=front_matter(benchmark.name, hide=["toc"]),
+        # Out of the search index: a leaderboard repeats the papers' names and numbers (a search for a
+        # method should find its paper page, not every leaderboard it appears on).
+        return self.render("leaderboard.md.j2", url,
+                           front_matter=front_matter(benchmark.name, hide=["toc"], searchable=False),
                            benchmark=benchmark, groups=self.boards.groups(benchmark_id),
                            summary=self.boards.summary(benchmark))
 
@@ -369,7 +413,7 @@ class SitePages:
 
     def discrepancies_page(self) -> str:
         return self.render("discrepancies.md.j2", urls.DISCREPANCIES,
-                           front_matter=front_matter("Discrepancies between papers", hide=["toc"]),
+                           front_matter=front_matter("Discrepancies between papers", hide=["toc"], searchable=False),
                            found=self.boards.discrepancies())
 
     def timeline(self) -> str:
@@ -391,7 +435,21 @@ class SitePages:
 
     def downloads(self) -> str:
         return self.render("downloads.md.j2", urls.DOWNLOADS, front_matter=front_matter("Downloads"),
-                           n_papers=len(self.kb), n_feed=min(FEED_NEWEST, len(self.kb)))
+                           n_papers=len(self.kb), n_feed=min(FEED_NEWEST, len(self.kb)),
+                           offline_zip=self.offline_zip)
+
+    def report_errors(self) -> str:
+        """The errata page's sentence on how to report an error (a snippet: it holds the issue link)."""
+        issue = self.settings.issue_link("Error in an entry", "Entry: papers/<id>.yaml\n\nWhat is wrong:\n")
+        opening = f"[open an issue]({issue})" if issue else "open an issue"
+        return (f"If you find an error in *our* data, {opening} or a pull request that changes the paper's "
+                "YAML file ([Contributing](contributing/index.md)); every paper page has its own "
+                "\"report an error\" and \"edit this entry\" links.\n")
+
+
+def textual_only(paper: Paper) -> bool:
+    """A paper whose prompts act only on the text encoder: hidden by the "vision-only" view."""
+    return bool(paper.modality) and set(paper.modality) == {"textual"}
 
 
 def _generated_files(docs_dir: Path) -> set[Path]:
@@ -429,14 +487,16 @@ def write_generated(docs_dir: Path, files: dict[str, str]) -> list[Path]:
     return sorted(wanted)
 
 
-def generate_pages(kb: KnowledgeBase, docs_dir: Path, *, settings: SiteSettings | None = None) -> list[Path]:
+def generate_pages(kb: KnowledgeBase, docs_dir: Path, *, settings: SiteSettings | None = None,
+                   offline_copy: bool = False, offline_zip: bool = False) -> list[Path]:
     """Write every generated page and file into ``docs_dir``; returns the paths, sorted.
 
     Pure file generation: needs neither MkDocs nor Zensical. Everything is rendered before the folder
     is touched; hand-written files (``index.md``, ``errata.md``, ``tags.md``, ``assets/``) are left alone.
+    ``offline_copy``: pages for the copy read from disk; ``offline_zip``: the Downloads page offers it.
     """
     files: dict[str, str] = {}
-    for relative, text in SitePages(kb, settings).files():
+    for relative, text in SitePages(kb, settings, offline_copy=offline_copy, offline_zip=offline_zip).files():
         if relative in files:
             raise ValueError(f"two generated files at {relative}")
         files[relative] = text

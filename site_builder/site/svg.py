@@ -87,8 +87,10 @@ def taxonomy_diagram(root_label: str, columns: Sequence[DiagramColumn],
     width = margin * 2 + len(columns) * col_w + max(len(columns) - 1, 0) * gap
     height = top + rows * row_h + margin
 
+    # role "group", not "img": an image's children are hidden from screen readers, and every box
+    # of this diagram is a link.
     svg = _el(None, "svg", xmlns=SVG_NS, viewBox=f"0 0 {_fmt(width)} {_fmt(height)}",
-              width="100%", role="img", class_="pa-taxonomy-svg", aria_labelledby="pa-taxonomy-title")
+              width="100%", role="group", class_="pa-taxonomy-svg", aria_labelledby="pa-taxonomy-title")
     svg.set("xmlns:xlink", XLINK_NS)
     _el(svg, "title", f"Taxonomy of {root_label}: {len(columns)} facets", id="pa-taxonomy-title")
 

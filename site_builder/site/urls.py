@@ -21,6 +21,8 @@ TAGS = "tags/"
 FEED = "feed.xml"
 BIBTEX_FILE = "downloads/papers.bib"
 JSON_FILE = "downloads/papers.json"
+OFFLINE_ZIP_FOLDER = "awesome-prompt-based-adaptation"
+OFFLINE_ZIP = f"downloads/{OFFLINE_ZIP_FOLDER}-offline.zip"
 
 
 def paper_url(paper_id: str) -> str:
@@ -73,3 +75,17 @@ def relative_url(from_url: str, to_url: str) -> str:
     while common < min(len(base), len(target) - 1) and base[common] == target[common]:
         common += 1
     return "/".join([".."] * (len(base) - common) + target[common:]) or "./"
+
+
+def file_url(href: str) -> str:
+    """``href`` for a copy read from disk (no directory URLs): a folder link names its ``index.html``.
+
+    >>> file_url("../../papers/a/"), file_url("./"), file_url("../#x"), file_url("feed.xml"), file_url("https://a.b/")
+    ('../../papers/a/index.html', './index.html', '../index.html#x', 'feed.xml', 'https://a.b/')
+    """
+    if ":" in href.split("/", 1)[0]:
+        return href
+    path, hash_, fragment = href.partition("#")
+    if path.endswith("/") or path in (".", ".."):
+        path = path.rstrip("/") + "/index.html" if path not in ("", "/") else path
+    return path + hash_ + fragment

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from site_repo import load, make_site_repo
+import yaml
+from site_repo import REPO, load, make_site_repo
 
 from site_builder.knowledge_base import KnowledgeBase
 from site_builder.site import build_site, builder_available, generate_pages
@@ -42,10 +43,16 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
     return Generated(root, kb, generate_pages(kb, root / "docs"))
 
 
-def _build(tmp_path_factory: pytest.TempPathFactory, builder: str) -> BuiltSite:
-    root = make_site_repo(tmp_path_factory.mktemp(f"built-{builder}"))
+def _build(tmp_path_factory: pytest.TempPathFactory, builder: str, papers=None, *, offline: bool = True,
+           repository: str | None = None) -> BuiltSite:
+    """Build a site; ``offline`` also builds the copy read from disk (site-offline/) and its zip."""
+    root = make_site_repo(tmp_path_factory.mktemp(f"built-{builder}"), papers=papers)
+    if repository:
+        config = root / "mkdocs.yml"
+        config.write_text(config.read_text(encoding="utf-8").replace("repository: null", f"repository: {repository}"),
+                          encoding="utf-8")
     kb = load(root)
-    build_site(kb, root, builder=builder, strict=True)  # type: ignore[arg-type]
+    build_site(kb, root, builder=builder, strict=True, offline=offline)  # type: ignore[arg-type]
     return BuiltSite(root, kb, builder)
 
 
@@ -61,3 +68,13 @@ def zensical_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
     if importlib.util.find_spec("zensical") is None:
         pytest.skip("zensical cannot be imported (pip install zensical)")
     return _build(tmp_path_factory, "zensical")
+
+
+@pytest.fixture(scope="session")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> BuiltSite:
+    """The real corpus (papers/*.yaml), built with MkDocs and a repository configured."""
+    if not builder_available("mkdocs"):
+        pytest.skip("mkdocs-material is not installed (pip install mkdocs-material)")
+    papers = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((REPO / "papers").glob("*.yaml"))
+              if p.name != "EXAMPLE.yaml"]
+    return _build(tmp_path_factory, "mkdocs", papers, offline=False, repository="https://github.com/o/r")

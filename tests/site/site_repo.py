@@ -80,6 +80,19 @@ PAPERS: list[dict[str, Any]] = [
         ],
     },
     {
+        "id": "kappa2022learning",
+        "title": "Learning Text Prompts for Vision-Language Models",
+        "short_name": "TexP",
+        "authors": ["Kai Kappa", "Lea Lambda"],
+        "year": 2022,
+        "venue": "ICCV",
+        "doi": "10.1109/ICCV.2022.00001",
+        "method": ["vpt-learnable"],
+        "modality": ["textual"],
+        "tasks": ["classification"],
+        "summary": "Learns the context words of a CLIP text prompt; the image encoder is left untouched.",
+    },
+    {
         "id": "delta2024survey",
         "title": "A Survey of Prompting Vision Models",
         "authors": ["Dee Delta", "Eve Epsilon"],
@@ -159,11 +172,13 @@ def make_site_repo(root: Path, papers: list[dict[str, Any]] | None = None) -> Pa
     shutil.copy(REPO / "taxonomy.yaml", root / "taxonomy.yaml")
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
     shutil.copytree(REPO / "docs", root / "docs", ignore=_ignore_generated)
+    shutil.copytree(REPO / "overrides", root / "overrides")
     # The real errata page links real papers; this repository holds only the test papers, so it gets
     # an errata page of its own that links one of them (tests/kb checks the real page's links).
     first = (PAPERS if papers is None else papers)[0]["id"]
     (root / "docs" / "errata.md").write_text(
-        f"# Errata\n\nA correction, see [the entry](papers/{first}/index.md).\n", encoding="utf-8"
+        f"# Errata\n\nA correction, see [the entry](papers/{first}/index.md).\n\n--8<-- \"report-errors.md\"\n",
+        encoding="utf-8"
     )
     (root / "CONTRIBUTING.md").write_text(CONTRIBUTING, encoding="utf-8")
     impls = root / "reference_impls"

@@ -186,7 +186,7 @@ def test_all_papers_filter_narrows_the_table(browser_page, mkdocs_site):
     assert rows.count() == 1 and "AlphaVP" in rows.first.inner_text()
     assert page.locator('[data-pa-count="pa-all-papers"]').inner_text() == f"1 of {total} papers"
     page.select_option('select[data-pa-facet="method"]', "vpt")  # a parent matches its children's papers
-    assert rows.count() == 2
+    assert rows.count() == 3
     page.fill("input[data-pa-text]", "ada alpha")  # every word must match, in any field
     assert rows.count() == 0
     page.select_option('select[data-pa-facet="method"]', "")
@@ -204,7 +204,7 @@ def test_category_table_sorts_and_filters(browser_page):
     page, watch, base = browser_page
     page.goto(base + "categories/tasks/classification/")
     titles = page.locator("#pa-papers tbody tr:visible td:first-child")
-    assert titles.count() == 3
+    assert titles.count() == 4
     page.click("#pa-papers th:has-text('Year')")
     years = page.locator("#pa-papers tbody tr td:nth-child(3)").all_inner_texts()
     assert years == sorted(years)
@@ -233,3 +233,155 @@ def test_zensical_site_works_in_the_browser(chromium, zensical_site):
         block.locator("button[data-md-type=copy], button.md-clipboard").first.click()
         assert page.evaluate("navigator.clipboard.readText()").startswith("@inproceedings{gamma2023deep,")
         watch.assert_clean()
+
+
+# --- A researcher's checks: phones, search, the offline copy, accessibility ---------------------------
+
+AXE = next((p for p in (Path(os.environ.get("AXE_CORE_JS", "/nonexistent")),
+                        Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js") if p.is_file()),
+           None)
+
+
+@pytest.mark.parametrize("url", ["papers/alpha2022visual/", "categories/tasks/classification/", "papers/"])
+def test_phone_shows_title_year_and_code_without_sideways_scrolling(chromium, mkdocs_site, url):
+    with serve(mkdocs_site.site) as base:
+        context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        page = context.new_page()
+        page.goto(base + url, wait_until="networkidle")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        if url.startswith("papers/alpha"):
+            for selector in ("h1", ".pa-byline", ".pa-actions", ".pa-summary"):
+                box = page.locator(selector).first.bounding_box()
+                assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, selector
+        else:
+            row = page.locator("table[data-pa-cards] tbody tr").first
+            for cls in ("pa-col-title", "pa-col-year", "pa-col-code"):
+                box = row.locator(f"td.{cls}").bounding_box()
+                assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, cls
+        context.close()
+
+
+def test_vision_only_view_hides_text_prompt_papers_and_is_remembered(browser_page, mkdocs_site):
+    page, watch, base = browser_page
+    total = len(mkdocs_site.kb.papers)
+    page.goto(base + "papers/")
+    rows = page.locator("#pa-all-papers tbody tr:visible")
+    assert rows.count() == total
+    page.check("form[data-pa-papers-filter] input[data-pa-vision-only]")
+    assert rows.count() == total - 1 and "TexP" not in page.locator("#pa-all-papers").inner_text()
+    assert page.locator('[data-pa-count="pa-all-papers"]').inner_text() == f"{total - 1} of {total} papers (vision only)"
+    page.goto(base + "categories/tasks/classification/")  # remembered on the next page
+    assert page.locator("#pa-papers input[data-pa-vision-only], .pa-table-tools input[data-pa-vision-only]").first.is_checked()
+    assert page.locator("#pa-papers tbody tr:visible").count() == 3
+    page.uncheck(".pa-table-tools input[data-pa-vision-only]")
+    assert page.locator("#pa-papers tbody tr:visible").count() == 4
+    page.goto(base + "papers/?vision=only")  # the dedicated link
+    assert rows.count() == total - 1
+    watch.assert_clean()
+
+
+def test_search_index_is_loaded_only_when_searching(chromium, mkdocs_site):
+    with serve(mkdocs_site.site) as base, chromium_page(chromium, base) as (page, watch):
+        requested: list[str] = []
+        page.on("request", lambda r: requested.append(r.url))
+        page.goto(base + "papers/alpha2022visual/", wait_until="networkidle")
+        assert not [u for u in requested if "search_index" in u]
+        search = page.locator("input.md-search__input")
+        search.click()
+        search.press_sequentially("DeepTok")
+        page.locator(".md-search-result__item").first.wait_for(state="visible")
+        assert [u for u in requested if "search_index" in u]
+        assert "gamma2023deep" in page.locator(".md-search-result__item a").first.get_attribute("href")
+        watch.assert_clean()
+
+
+def search_rank(page, query: str, paper_id: str) -> int | None:
+    search = page.locator("input.md-search__input")
+    search.fill("")
+    search.click()
+    search.press_sequentially(query)
+    page.wait_for_function("() => /match/i.test(document.querySelector('.md-search-result__meta').textContent)")
+    page.wait_for_timeout(200)
+    seen: list[str] = []
+    for href in page.eval_on_selector_all(".md-search-result__item > a", "els => els.map(e => e.href)"):
+        path = urlsplit(href).path
+        if path not in seen:
+            seen.append(path)
+    return next((i for i, path in enumerate(seen, 1) if path.endswith(f"/papers/{paper_id}/")), None)
+
+
+def test_search_finds_the_key_papers_first(chromium, real_site):
+    """The real corpus: each key paper in the top 3 for its name (CoOp once its entry exists)."""
+    by_short = {p.short_name: p.id for p in real_site.kb.papers if p.short_name}
+    queries = [("visual prompt tuning", "VPT"), ("VPT", "VPT"), ("SAM", "SAM"), ("CoOp", "CoOp")]
+    with serve(real_site.site) as base, chromium_page(chromium, base) as (page, watch):
+        page.goto(base)
+        for query, short in queries:
+            if short not in by_short:
+                assert short == "CoOp", f"{short} is missing from the corpus"
+                continue
+            rank = search_rank(page, query, by_short[short])
+            assert rank is not None and rank <= 3, (query, rank)
+        watch.assert_clean()
+
+
+@pytest.mark.parametrize("fixture", ["mkdocs_site", "zensical_site"])
+def test_offline_copy_works_from_the_file_system(chromium, fixture, request):
+    offline = request.getfixturevalue(fixture).root / "site-offline"
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    watch = Watch()
+    watch.attach(page)
+    try:
+        page.goto((offline / "index.html").as_uri())
+        page.locator("svg.pa-taxonomy-svg a.pa-node", has_text="VP-Learnable").click()  # navigates
+        page.wait_for_url("**/categories/method/vp-learnable/index.html")
+        page.locator("#pa-papers a", has_text="Visual Prompting for Frozen Models").click()
+        page.wait_for_url("**/papers/alpha2022visual/index.html")
+        block = page.locator("div.highlight").filter(has_text="@inproceedings{alpha2022visual,")
+        block.hover()
+        block.locator("button[data-md-type=copy], button.md-clipboard").first.click()  # copies
+        assert page.evaluate("navigator.clipboard.readText()").startswith("@inproceedings{alpha2022visual,")
+        page.goto((offline / "papers" / "index.html").as_uri())
+        page.select_option('select[data-pa-facet="method"]', "vp-learnable")  # filters
+        assert page.locator("#pa-all-papers tbody tr:visible").count() == 1
+        if page.locator("button.md-search__button").count():  # Zensical: a button opens its own dialog
+            page.locator("button.md-search__button").click()
+            page.keyboard.type("DeepTok", delay=20)
+            page.locator("a[href*='papers/gamma2023deep/']").first.wait_for(state="attached")  # in a shadow root
+        else:
+            search = page.locator("input.md-search__input")  # searches
+            search.click()
+            search.press_sequentially("DeepTok")
+            page.locator(".md-search-result__item").first.wait_for(state="visible")
+            assert "gamma2023deep" in page.locator(".md-search-result__item a").first.get_attribute("href")
+        assert not watch.page_errors and not watch.dialogs
+        assert not [u for u in watch.foreign_requests if not u.startswith("file:")]
+    finally:
+        context.close()
+
+
+AXE_PAGES = ["", "categories/method/vp-learnable/", "papers/alpha2022visual/", "leaderboards/vtab1k-natural/",
+             "papers/", "errata/"]
+
+
+@pytest.mark.skipif(AXE is None, reason="axe-core not found: npm install axe-core@4 (or set AXE_CORE_JS)")
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_violation(chromium, mkdocs_site, scheme):
+    found = {}
+    with serve(mkdocs_site.site) as base:
+        context = chromium.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+        page = context.new_page()
+        for url in AXE_PAGES:
+            page.goto(base + url, wait_until="networkidle")
+            page.add_script_tag(path=str(AXE))
+            violations = page.evaluate(
+                "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+                ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
+                ".map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))")
+            if violations:
+                found[url or "home"] = violations
+        context.close()
+    assert not found, found

@@ -71,7 +71,7 @@ def test_links_between_generated_pages_resolve(generated):
         for _, url in parser.links + parser.resources:
             if is_external(url) or url.startswith("#"):
                 continue
-            target = url.split("#", 1)[0]
+            target = url.split("#", 1)[0].split("?", 1)[0]  # a query string names the same file
             base = page_url if page_url.endswith("/") or page_url == "" else page_url.rsplit("/", 1)[0] + "/"
             resolved = (Path("/") / base / target).resolve().as_posix().lstrip("/")
             resolved += "/" if target.endswith("/") and resolved else ""
@@ -85,6 +85,9 @@ def test_html_special_characters_are_escaped(generated):
     # The BibTeX block is raw text inside a fenced code block (the highlighter escapes it).
     assert "```bibtex\n@inproceedings{evil2024tags," in full
     page = re.sub(r"```bibtex\n.*?\n```", "", full, flags=re.S)
+    # The citation tags are YAML text in the front matter, escaped by overrides/main.html (the built
+    # pages are checked in test_built_site.py).
+    page = re.sub(r"^pa_meta:\n(  - .*\n)+", "", page, flags=re.M)
     for raw in ("<script>", "<img src=x", "<b>Bold</b>", "E<V>&P", "Table <3>"):
         assert raw not in page
     # What the reader sees is the text itself: parse the page's HTML and compare.
@@ -111,13 +114,21 @@ def test_data_cannot_start_markdown_or_snippet_syntax(generated):
 def test_paper_page_content(generated):
     page = read(generated, urls.paper_url("alpha2022visual"))
     meta = yaml.safe_load(FRONT_MATTER.match(page).group(1))
-    assert meta["tags"] == ["VP-Learnable", "Visual", "Image classification", "Black-box"]
+    assert meta["categories"] == ["VP-Learnable", "Visual", "Image classification", "Black-box"]
+    assert "tags" not in meta  # the search would boost category names over every other word
+    # Another entry reprints AlphaVP as a baseline: a search boost above a plain paper page's 2.
+    assert meta["search"]["boost"] > 2 and meta["description"].startswith("Learns one border prompt")
     assert 'href="https://arxiv.org/abs/2203.00001"' in page
-    assert '<strong>Official code</strong>: <a href="https://github.com/example/alphavp"' in page
-    assert "Code (unofficial)" in page
+    assert 'href="https://arxiv.org/pdf/2203.00001" class="pa-action">PDF</a>' in page
+    assert 'href="https://github.com/example/alphavp" class="pa-action pa-code pa-code-official">Official code' in page
+    assert "Code (unofficial)" in page and "no official code" not in page
+    assert "first version on arXiv: March 2022" in page
+    assert "Edit this entry" not in page and "Report an error" not in page  # no repository configured
     assert 'href="../../categories/settings/black-box/"' in page
     assert 'href="../../leaderboards/vtab1k-natural/"' in page and "Table 2" in page
     assert "## Related papers" in page  # shares image classification with the other papers
+    survey = read(generated, urls.paper_url("delta2024survey"))
+    assert "no official code" in survey and "first version on arXiv: January 2024" in survey
 
 
 def test_reference_implementation_box(generated):
@@ -173,7 +184,9 @@ def test_all_papers_page_has_filter_data(generated):
     row = next(line for line in page.splitlines() if "evil2024tags" in line and "<tr " in line)
     assert 'data-method="vpt vpt-generated vp vp-fixed"' in row
     assert 'data-kind="method"' in row and 'data-year="2024"' in row
-    assert "data-text=\"evil2024tags prompts &lt;script&gt;" in row
+    # The hidden text holds what the row does not show (id, authors, summary), escaped; the title is shown.
+    assert 'data-text="evil2024tags ann o&#39;neil &amp; co bob &lt;b&gt;bold&lt;/b&gt; smith' in row
+    assert "uses &lt;img src=x onerror=alert(1)&gt;" in row
     for facet in FACETS:
         assert f'<select data-pa-facet="{facet}">' in page
 
@@ -190,7 +203,7 @@ def test_home_fragments_and_taxonomy_svg(generated):
     newest = (generated.docs / "generated" / "home-newest.md").read_text(encoding="utf-8")
     assert newest.index("evil2024tags") < newest.index("alpha2022visual")
     counts = (generated.docs / "generated" / "home-counts.md").read_text(encoding="utf-8")
-    assert '<span class="pa-count-value">4</span><span class="pa-count-label">papers</span>' in counts
+    assert f'<span class="pa-count-value">{len(PAPERS)}</span><span class="pa-count-label">papers</span>' in counts
 
 
 def test_timeline_counts_papers_per_year_and_method(generated):
@@ -237,7 +250,9 @@ def test_contributing_links_are_rewritten(generated, tmp_path):
     assert "A [link in code](papers/EXAMPLE.yaml) stays as written." in page
     assert "[the top](#contributing)" in page
     with_repo = contributing_page(generated.root, SiteSettings(repo_url="https://github.com/o/r"))
-    assert "[the template](https://github.com/o/r/blob/HEAD/papers/EXAMPLE.yaml)" in with_repo
+    assert "[the template](https://github.com/o/r/blob/main/papers/EXAMPLE.yaml)" in with_repo
+    assert "The repository: <https://github.com/o/r> ([issues](https://github.com/o/r/issues)" in with_repo
+    assert "The repository:" not in page
     assert "CONTRIBUTING.md is missing" in contributing_page(tmp_path, SiteSettings())
 
 
@@ -246,9 +261,10 @@ def test_site_settings_tolerate_python_tags(tmp_path):
         "site_name: x\nrepo_url: https://github.com/o/r\nmarkdown_extensions:\n"
         "  - pymdownx.emoji:\n      emoji_index: !!python/name:material.extensions.emoji.twemoji\n"
         "site_url: !ENV [SITE_URL, 'https://x.example/']\n", encoding="utf-8")
-    settings = read_site_settings(tmp_path)
-    assert settings.repo_url == "https://github.com/o/r" and settings.site_url is None
-    assert settings.source_link("reference_impls/vp_fixed.py") == "https://github.com/o/r/blob/HEAD/reference_impls/vp_fixed.py"
+    settings = read_site_settings(tmp_path, environ={})
+    assert settings.repo_url == "https://github.com/o/r"
+    assert settings.site_url == "https://o.github.io/r/"  # the !ENV value is unknown here: from the repository
+    assert settings.source_link("reference_impls/vp_fixed.py") == "https://github.com/o/r/blob/main/reference_impls/vp_fixed.py"
 
 
 def test_regeneration_removes_stale_pages_and_keeps_hand_written_ones(tmp_path):

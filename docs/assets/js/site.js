@@ -8,6 +8,11 @@
  *       year, text); its state is mirrored in the query string, so a filtered view is a link:
  *       papers/?method=vp-learnable&year=2023&text=clip (not "q":
  *       Material opens its search box for ?q=)
+ *   input[data-pa-vision-only]                              "vision only": hides rows marked
+ *       data-pa-textual (prompts on the text encoder only) on every table; remembered across pages
+ *       and visits (localStorage), and ?vision=only opens that view
+ * Also: the skip link of a paper page lands on its title, and the theme's search dialog gets an
+ * accessible name.
  */
 (function () {
   "use strict";
@@ -63,9 +68,48 @@
     });
   }
 
+  // --- "Vision only": one switch for every table, stored in localStorage -------------------------
+  var VISION_KEY = "pa-vision-only";
+
+  function visionOnly() {
+    return document.documentElement.classList.contains("pa-vision-only");
+  }
+
+  function setVisionOnly(on, remember) {
+    document.documentElement.classList.toggle("pa-vision-only", on);
+    each(document.querySelectorAll("input[data-pa-vision-only]"), function (box) { box.checked = on; });
+    if (remember) {
+      try { window.localStorage.setItem(VISION_KEY, on ? "1" : "0"); } catch (e) { /* storage off */ }
+    }
+    recount();
+  }
+
+  function storedVisionOnly() {
+    if (/[?&]vision=only(&|$)/.test(location.search)) return true;
+    try { return window.localStorage.getItem(VISION_KEY) === "1"; } catch (e) { return false; }
+  }
+
+  function shownRow(row) {
+    return !row.hidden && !(visionOnly() && row.hasAttribute("data-pa-textual"));
+  }
+
+  var counters = {};
+
+  function recount() {
+    Object.keys(counters).forEach(function (id) { counters[id](); });
+  }
+
   function showCount(id, shown, total) {
     var out = document.querySelector('[data-pa-count="' + id + '"]');
-    if (out) out.textContent = (shown === total ? total : shown + " of " + total) + " papers";
+    if (!out) return;
+    var text = (shown === total ? total : shown + " of " + total) + " papers";
+    out.textContent = visionOnly() ? text + " (vision only)" : text;
+  }
+
+  function countRows(id, table) {
+    var rows = table.tBodies[0].rows, shown = 0;
+    each(rows, function (row) { if (shownRow(row)) shown += 1; });
+    showCount(id, shown, rows.length);
   }
 
   function makeFilter(input) {
@@ -74,15 +118,14 @@
     var id = input.getAttribute("data-pa-filter");
     var table = document.getElementById(id);
     if (!table || !table.tBodies.length) return;
+    counters[id] = function () { countRows(id, table); };
     input.addEventListener("input", function () {
-      var wanted = words(input.value), rows = table.tBodies[0].rows, shown = 0;
-      each(rows, function (row) {
+      var wanted = words(input.value);
+      each(table.tBodies[0].rows, function (row) {
         var text = row.textContent.toLowerCase();
-        var ok = wanted.every(function (w) { return text.indexOf(w) >= 0; });
-        row.hidden = !ok;
-        if (ok) shown += 1;
+        row.hidden = !wanted.every(function (w) { return text.indexOf(w) >= 0; });
       });
-      showCount(id, shown, rows.length);
+      countRows(id, table);
     });
   }
 
@@ -96,8 +139,10 @@
     var fields = form.querySelectorAll("select[data-pa-field]");
     var text = form.querySelector("input[data-pa-text]");
 
+    counters[id] = function () { countRows(id, table); };
+
     function apply() {
-      var wanted = text ? words(text.value) : [], rows = table.tBodies[0].rows, shown = 0;
+      var wanted = text ? words(text.value) : [], rows = table.tBodies[0].rows;
       each(rows, function (row) {
         var ok = true;
         each(facets, function (select) {
@@ -107,12 +152,11 @@
         each(fields, function (select) {
           if (select.value && row.getAttribute("data-" + select.getAttribute("data-pa-field")) !== select.value) ok = false;
         });
-        var haystack = row.getAttribute("data-text") || "";
+        var haystack = (row.getAttribute("data-text") || "") + " " + row.textContent.toLowerCase();
         if (ok) ok = wanted.every(function (w) { return haystack.indexOf(w) >= 0; });
         row.hidden = !ok;
-        if (ok) shown += 1;
       });
-      showCount(id, shown, rows.length);
+      countRows(id, table);
       writeQuery();
     }
 
@@ -126,7 +170,7 @@
 
     function writeQuery() {
       if (!window.history || !window.history.replaceState || location.protocol === "file:") return;
-      var parts = [];
+      var parts = /[?&]vision=only(&|$)/.test(location.search) && visionOnly() ? ["vision=only"] : [];
       controls().forEach(function (c) {
         if (c[1].value) parts.push(encodeURIComponent(c[0]) + "=" + encodeURIComponent(c[1].value));
       });
@@ -151,17 +195,72 @@
       });
     }
 
-    form.addEventListener("input", apply);
-    form.addEventListener("change", apply);
-    form.addEventListener("reset", function () { window.setTimeout(apply, 0); });
+    form.addEventListener("input", function (event) { if (!isVisionBox(event.target)) apply(); });
+    form.addEventListener("change", function (event) { if (!isVisionBox(event.target)) apply(); });
+    form.addEventListener("reset", function () {
+      window.setTimeout(function () { setVisionOnly(false, true); apply(); }, 0);
+    });
     readQuery();
     apply();
   }
 
+  function isVisionBox(element) {
+    return element && element.hasAttribute && element.hasAttribute("data-pa-vision-only");
+  }
+
+  function makeVisionToggle(box) {
+    if (box.getAttribute("data-pa-ready")) return;
+    box.setAttribute("data-pa-ready", "1");
+    box.checked = visionOnly();
+    box.addEventListener("change", function () { setVisionOnly(box.checked, true); });
+  }
+
+  // The theme's skip link goes to the first heading of the table of contents, which on a paper page
+  // comes after its title, authors and summary: land on the title instead.
+  function fixSkipLink() {
+    var header = document.getElementById("pa-paper"), skip = document.querySelector("a.md-skip");
+    if (header && skip) skip.setAttribute("href", "#pa-paper");
+  }
+
+  // The theme's search dialog has no accessible name; give it one (the theme offers no setting).
+  function nameSearchDialog() {
+    each(document.querySelectorAll(".md-search[role=dialog]:not([aria-label])"), function (dialog) {
+      dialog.setAttribute("aria-label", "Search the site");
+    });
+  }
+
+  // Scrolling regions (wide tables, the diagram) must be reachable by keyboard.
+  function focusableScrollers() {
+    each(document.querySelectorAll(".md-typeset__scrollwrap"), function (wrap) {
+      if (!wrap.hasAttribute("tabindex")) {
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("aria-label", "Table (scrolls sideways)");
+      }
+    });
+  }
+
+  var visionStarted = false;
+
   function init() {
+    if (!visionStarted) {
+      visionStarted = true;
+      document.documentElement.classList.toggle("pa-vision-only", storedVisionOnly());
+    }
+    counters = {};
     each(document.querySelectorAll("table[data-pa-sortable]"), makeSortable);
     each(document.querySelectorAll("input[data-pa-filter]"), makeFilter);
     each(document.querySelectorAll("form[data-pa-papers-filter]"), makePapersFilter);
+    each(document.querySelectorAll("input[data-pa-vision-only]"), makeVisionToggle);
+    each(document.querySelectorAll("table[data-pa-sortable]"), function (table) {
+      if (table.id && !counters[table.id] && document.querySelector('[data-pa-count="' + table.id + '"]')) {
+        counters[table.id] = function () { countRows(table.id, table); };
+      }
+    });
+    recount();
+    fixSkipLink();
+    nameSearchDialog();
+    focusableScrollers();
   }
 
   // Material (and Zensical) swap pages without reloading (instant navigation) and announce every
