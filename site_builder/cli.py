@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .contribute.commands import add_subcommands as add_contributor_commands
+from .contribute.subcommands import add_subcommands as add_contributor_commands
 from .export import stale_outputs, write_outputs
 from .knowledge_base import KnowledgeBase
 from .load import find_root, validate

@@ -12,7 +12,6 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from ..load import find_root
 from ..problems import Problem
@@ -25,11 +24,8 @@ from .links import render_report, run_link_check
 from .new import create_paper
 from .repository import Repository
 from .sources import ContributeError
+from .subcommands import add_subcommands
 from .verify import verify
-
-ENV_HELP = ("Network settings come from the environment: SITE_BUILDER_MAILTO (your e-mail, sent to "
-            "Crossref and arXiv as a contact), SITE_BUILDER_CACHE (cache folder, default "
-            "~/.cache/site_builder), SITE_BUILDER_HTTP_TIMEOUT, SITE_BUILDER_ARXIV_API, SITE_BUILDER_CROSSREF_API.")
 
 
 def _root(args: argparse.Namespace) -> Path:
@@ -60,7 +56,7 @@ def _print_problems(problems: list[Problem]) -> None:
 
 @_guarded
 def run_new(args: argparse.Namespace) -> int:
-    """Scaffold papers/<id>.yaml from an arXiv id and/or a DOI."""
+    # what it does: subcommands.NEW_HELP
     if not args.arxiv and not args.doi:
         raise ContributeError("give --arxiv ID or --doi DOI (or both)")
     root = _root(args)
@@ -80,8 +76,7 @@ def run_new(args: argparse.Namespace) -> int:
 
 @_guarded
 def run_verify(args: argparse.Namespace) -> int:
-    """Compare papers with what their arXiv id / DOI resolve to; with --published, also look for the
-    published version of every preprint (venue: arXiv) on Crossref, and with --fix write it in."""
+    # what it does: subcommands.VERIFY_HELP
     if args.fix and not args.published:
         print("error: --fix writes published versions: give it with --published", file=sys.stderr)
         return 2
@@ -100,7 +95,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 @_guarded
 def run_links(args: argparse.Namespace) -> int:
-    """Check every URL in the data; exit 1 when one is broken (404/410)."""
+    # what it does: subcommands.LINKS_HELP
     repo = Repository.scan(_root(args))
     with _client(args) as client:
         uses, results = run_link_check(repo, client, progress_stream=sys.stderr, per_host=args.per_host)
@@ -123,7 +118,7 @@ def run_links(args: argparse.Namespace) -> int:
 
 @_guarded
 def run_import_bib(args: argparse.Namespace) -> int:
-    """Turn BibTeX entries into paper files."""
+    # what it does: subcommands.IMPORT_BIB_HELP
     outcomes = import_bib(_root(args), Path(args.file), dry_run=args.dry_run)
     for outcome in outcomes:
         print(f"{args.file}:{outcome.line}: {outcome.key}: {outcome.status}: {outcome.message}")
@@ -135,9 +130,7 @@ def run_import_bib(args: argparse.Namespace) -> int:
 
 @_guarded
 def run_compare_list(args: argparse.Namespace) -> int:
-    """Compare another awesome list (a Markdown or HTML file) with the knowledge base: per section, the
-    papers we have, those we lack, and links that look wrong; then totals and recall. No network,
-    unless --scaffold hands the missing arXiv ids to `new`."""
+    # what it does: subcommands.COMPARE_LIST_HELP
     root = _root(args)
     awesome = read_list(Path(args.file))
     exclusions = read_exclusions(Path(args.exclude)) if args.exclude else []
@@ -162,62 +155,6 @@ def run_compare_list(args: argparse.Namespace) -> int:
     print(f"compare-list --scaffold: {len(missing) - failed} of {len(missing)} missing arXiv ids scaffolded",
           file=sys.stderr)
     return 1 if failed else 0
-
-
-def _add_root(parser: argparse.ArgumentParser) -> None:
-    # SUPPRESS: a global --root of the main parser (if it has one) is not overwritten by our default.
-    parser.add_argument("--root", type=Path, default=argparse.SUPPRESS, metavar="DIR",
-                        help="repository root (default: the nearest folder upwards holding taxonomy.yaml)")
-
-
-def add_subcommands(subparsers: Any) -> None:
-    """Add ``new``, ``verify``, ``links``, ``compare-list`` and ``import-bib`` to the main parser's subparsers."""
-    new = subparsers.add_parser("new", help="scaffold papers/<id>.yaml from an arXiv id or a DOI",
-                                description=run_new.__doc__, epilog=ENV_HELP)
-    new.add_argument("--arxiv", metavar="ID", help="arXiv id, e.g. 2203.12119")
-    new.add_argument("--doi", metavar="DOI", help="DOI, e.g. 10.1109/ICCV51070.2023.01604")
-    new.add_argument("--id", help="use this paper id instead of the conventional one")
-    new.add_argument("--dry-run", action="store_true", help="print the file instead of writing it")
-    _add_root(new)
-    new.set_defaults(func=run_new)
-
-    ver = subparsers.add_parser("verify", help="compare papers with their arXiv / Crossref metadata",
-                                description=run_verify.__doc__, epilog=ENV_HELP)
-    ver.add_argument("ids", nargs="*", metavar="ID", help="paper ids (default: every paper)")
-    ver.add_argument("--refresh", action="store_true", help="fetch again instead of using cached answers")
-    ver.add_argument("--published", action="store_true",
-                     help="also search Crossref for the published version of every preprint (venue: arXiv)")
-    ver.add_argument("--fix", action="store_true",
-                     help="with --published: write venue, year, DOI (and a changed title or author list) into the file")
-    _add_root(ver)
-    ver.set_defaults(func=run_verify)
-
-    links = subparsers.add_parser("links", help="check every URL in the data", description=run_links.__doc__,
-                                  epilog=ENV_HELP)
-    links.add_argument("--report", metavar="FILE", help="write a Markdown report (for a GitHub issue)")
-    links.add_argument("--refresh", action="store_true", help="check again instead of using the day's cache")
-    links.add_argument("--per-host", type=int, default=2, metavar="N", help="requests at a time per host (2)")
-    _add_root(links)
-    links.set_defaults(func=run_links)
-
-    cmp = subparsers.add_parser("compare-list", help="compare another awesome list with the knowledge base",
-                                description=run_compare_list.__doc__)
-    cmp.add_argument("file", metavar="FILE", help="the other list: a Markdown or HTML file on disk")
-    cmp.add_argument("--missing-only", action="store_true", help="list only the papers the knowledge base lacks")
-    cmp.add_argument("--json", action="store_true", help="print the comparison as JSON")
-    cmp.add_argument("--exclude", metavar="FILE", help="out-of-scope rows: one arXiv id or title per line, "
-                     "optionally a tab and the reason; recall is computed without them")
-    cmp.add_argument("--scaffold", action="store_true",
-                     help="run `new --arxiv ID` for every missing arXiv id (this one uses the network)")
-    _add_root(cmp)
-    cmp.set_defaults(func=run_compare_list)
-
-    bib = subparsers.add_parser("import-bib", help="turn BibTeX entries into paper files",
-                                description=run_import_bib.__doc__)
-    bib.add_argument("file", metavar="FILE.bib")
-    bib.add_argument("--dry-run", action="store_true", help="report what would be written, write nothing")
-    _add_root(bib)
-    bib.set_defaults(func=run_import_bib)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -50,3 +50,14 @@ def test_reference_impls_have_no_import_circle() -> None:
     circles = sorted(m for m in graph if reaches(m, m, {m}))
     assert circles == [], f"modules on an import circle: {circles}"
     assert "engine" not in graph["backbone"] and "backbone" in graph["engine"]
+
+
+def test_validate_does_not_import_the_contributor_network_stack() -> None:
+    # Start-up counts when a user runs `validate` (issue: validation at most 1.5x a bare parse).
+    import subprocess
+    import sys
+
+    code = ("import sys; from site_builder.cli import main; main(['--root', sys.argv[1], 'validate']); "
+            "print(sorted(m for m in ('requests', 'requests_cache', 'urllib3', 'markdown_it') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, str(REPO)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
