@@ -16,7 +16,7 @@ below 0.8 and not an abridgement of it, so a slightly renamed or shortened title
 title (four words or more) matches a paper that has another arXiv id; a short name that matches a
 paper with another arXiv id is a probable wrong link when only that paper carries the name, and leaves
 the row missing otherwise (two methods may share a name). A row whose title differs from that of the
-paper holding its id but shares most of its rare words (weighted by how few titles here use them) is
+paper holding its id but shares enough of its rare words (weighted by how few titles here use them) is
 another version of that paper. A name recorded on the errata page (``docs/errata.md``: a table row
 that opens with the list's name in italics and ends with our entry's link) is matched to that entry,
 so a wrong link, once recorded, is recognised on every later run. Rows listed in an ``--exclude``
@@ -130,7 +130,7 @@ def title_matches(title: str, paper: KnownPaper, threshold: float = TITLE_THRESH
 ERRATA_PAGE = Path("docs") / "errata.md"
 # An errata table row: "| *What the list says* ... | ... | [entry](papers/<id>/index.md) |"
 ERRATA_ROW = re.compile(r"^\|\s*\*([^*|]+)\*[^|]*\|.*\(papers/([a-z][a-z0-9-]+)/index\.md\)[^|]*\|\s*$")
-RETITLE_SHARE = 0.5  # of a row title's rarity-weighted words that the paper holding its id must share
+RETITLE_SHARE = 0.3  # of a row title's rarity-weighted words that the paper holding its id must share
 
 
 def _words(title: str) -> set[str]:
