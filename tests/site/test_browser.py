@@ -301,9 +301,17 @@ def search_rank(page, query: str, paper_id: str) -> int | None:
     search.click()
     search.press_sequentially(query)
     page.wait_for_function("() => /match/i.test(document.querySelector('.md-search-result__meta').textContent)")
-    page.wait_for_timeout(200)
+    # The worker answers every prefix typed, so the list can still change: read it until two reads
+    # 300 ms apart agree (at most ~9 s), then rank.
+    hrefs: list[str] | None = None
+    for _ in range(30):
+        page.wait_for_timeout(300)
+        now = page.eval_on_selector_all(".md-search-result__item > a", "els => els.map(e => e.href)")
+        if now == hrefs:
+            break
+        hrefs = now
     seen: list[str] = []
-    for href in page.eval_on_selector_all(".md-search-result__item > a", "els => els.map(e => e.href)"):
+    for href in hrefs or []:
         path = urlsplit(href).path
         if path not in seen:
             seen.append(path)
