@@ -21,6 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,6 +166,19 @@ def time_builder(kb: KnowledgeBase, root: Path, builder: str, repeat: int) -> Ti
     return best
 
 
+
+def corpus_repos(tmp: Path, *, real: bool, synthetic: int) -> Iterator[tuple[str, Path, bool]]:
+    """(label, repository, whether it is synthetic) for the real corpus and/or ``synthetic`` generated papers, each in its own
+    throw-away repository under ``tmp``."""
+    corpora = [("real corpus", ROOT / "papers", 0)] if real else []
+    if synthetic:
+        corpora.append((f"{synthetic:,} synthetic", None, synthetic))
+    for i, (label, papers_dir, n) in enumerate(corpora):
+        root = make_repo(tmp / f"repo{i}", papers_dir)
+        if n:
+            write_synthetic_papers(root, n)
+        yield label, root, bool(n)
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--synthetic", type=int, default=1000, help="synthetic corpus size (0: skip)")
@@ -182,13 +196,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results: list[tuple[str, int, dict[str, Timing]]] = []
     with tempfile.TemporaryDirectory(prefix="site-bench-") as tmp:
-        corpora = [] if args.no_real else [("real corpus", ROOT / "papers", 0)]
-        if args.synthetic:
-            corpora.append((f"{args.synthetic:,} synthetic", None, args.synthetic))
-        for i, (label, papers_dir, n_synthetic) in enumerate(corpora):
-            root = make_repo(Path(tmp) / f"repo{i}", papers_dir)
-            if n_synthetic:
-                write_synthetic_papers(root, n_synthetic)
+        for label, root, _ in corpus_repos(Path(tmp), real=not args.no_real, synthetic=args.synthetic):
             started = time.perf_counter()
             kb = load_knowledge_base(root)
             print(f"{label}: {len(kb.papers)} papers loaded and validated in {time.perf_counter() - started:.2f} s")

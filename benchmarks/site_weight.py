@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from site_build import make_repo, write_synthetic_papers  # noqa: E402
+from site_build import corpus_repos  # noqa: E402
 
 from site_builder import load_knowledge_base  # noqa: E402
 from site_builder.site import build_site, builder_available  # noqa: E402
@@ -256,13 +256,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="site-weight-") as tmp, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        corpora = [] if args.no_real else [("real corpus", ROOT / "papers", 0)]
-        if args.synthetic:
-            corpora.append((f"{args.synthetic:,} synthetic", None, args.synthetic))
-        for i, (label, papers_dir, n) in enumerate(corpora):
-            root = make_repo(Path(tmp) / f"repo{i}", papers_dir)
-            if n:
-                write_synthetic_papers(root, n)
+        for label, root, synthetic in corpus_repos(Path(tmp), real=not args.no_real, synthetic=args.synthetic):
             started = time.perf_counter()
             kb = build(root, args.builder)
             site = root / "site"
@@ -278,15 +272,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {'first load (empty cache)':<26}{'as served':>12}{'gzip':>12}{'requests':>10}")
             for name, raw, compressed, requests in first_loads(browser, site, pages):
                 print(f"  {name:<26}{kb_text(raw):>12}{kb_text(compressed):>12}{requests:>10}")
-            if args.ranks and not n:
+            if args.ranks and not synthetic:
                 print("  search ranks (1 = first result):")
                 for query, rank in search_ranks(browser, site, kb):
                     print(f"    {query!r:<24} {rank}")
-            if args.phone and not n:
+            if args.phone and not synthetic:
                 print("  phone 390x844: page height, visible share of each table's width")
                 for name, height, widths in phone_heights(browser, site, args.screenshots):
                     print(f"    {name:<16}{height:>7} px   tables: {widths}")
-            if args.axe and not n and axe is not None:
+            if args.axe and not synthetic and axe is not None:
                 print("  axe-core serious + critical elements:")
                 for name, scheme, total, detail in axe_counts(browser, site, axe):
                     print(f"    {name:<12}{scheme:<6}{total:>5}  {detail}")

@@ -63,7 +63,7 @@ class KnowledgeBase:
 
     def vision_only(self) -> KnowledgeBase:
         """The same knowledge base without the papers whose prompts live only in a text encoder."""
-        kept = tuple(p for p in self.papers if set(p.modality) != {"textual"})
+        kept = tuple(p for p in self.papers if not p.text_encoder_only)
         return replace(self, papers=kept)
 
     def papers_of_kind(self, *kinds: str) -> tuple[Paper, ...]:

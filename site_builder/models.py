@@ -240,6 +240,11 @@ class Paper(_Strict):
     def categories(self, facet: str) -> list[str]:
         return list(getattr(self, facet))
 
+    @property
+    def text_encoder_only(self) -> bool:
+        """Prompts that act only on a vision-language model's text encoder: left out of vision-only views."""
+        return set(self.modality) == {"textual"}
+
 
 # --- taxonomy.yaml ------------------------------------------------------------------------------
 class Category(_Strict):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from .identity import comparable_title
 from .sources import ContributeError
 
 ARXIV_LINK = re.compile(r"arxiv\.org/(?:abs|pdf|html)/(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?",
@@ -292,7 +293,7 @@ def _entry(row: Row) -> ListEntry | None:
 
 def _heading_key(text: str) -> str:
     """A heading's words, lowercased, without a leading number ("2. Generative Prompts", "II) ...")."""
-    words = re.sub(r"[^a-z0-9]+", " ", text.lower()).split()
+    words = comparable_title(text).split()
     while words and re.fullmatch(r"\d+|[ivx]+", words[0]):
         words = words[1:]
     return " ".join(words)

@@ -215,7 +215,6 @@ class SitePages:
             href=fragments.href,
             settings=self.settings,
             offline_copy=self.offline_copy,
-            textual_only=textual_only,
             paper_link=fragments.paper_link,
             paper_short_link=fragments.paper_short_link,
             category_chip=fragments.category_chip,
@@ -386,7 +385,6 @@ class SitePages:
                 "paper": paper,
                 "facets": [(f, self.with_ancestors(f, getattr(paper, f))) for f in FACETS],
                 "others": ", ".join(self.category_name(f, c) for f in FACETS[1:] for c in getattr(paper, f)),
-                "textual_only": textual_only(paper),
                 "text": " ".join(text.lower().split()),
             })
         facets = [(f, self.taxonomy.facets[f], self.facet_rows(f)) for f in FACETS]
@@ -445,11 +443,6 @@ class SitePages:
         return (f"If you find an error in *our* data, {opening} or a pull request that changes the paper's "
                 "YAML file ([Contributing](contributing/index.md)); every paper page has its own "
                 "\"report an error\" and \"edit this entry\" links.\n")
-
-
-def textual_only(paper: Paper) -> bool:
-    """A paper whose prompts act only on the text encoder: hidden by the "vision-only" view."""
-    return bool(paper.modality) and set(paper.modality) == {"textual"}
 
 
 def _generated_files(docs_dir: Path) -> set[Path]:
