@@ -357,8 +357,11 @@ def test_offline_copy_works_from_the_file_system(chromium, fixture, request):
         assert page.locator("#pa-all-papers tbody tr:visible").count() == 1
         if page.locator("button.md-search__button").count():  # Zensical: a button opens its own dialog
             page.locator("button.md-search__button").click()
-            page.keyboard.type("DeepTok", delay=20)
+            box = page.get_by_role("combobox", name="Search")
+            box.wait_for()
+            page.keyboard.type("DeepTok", delay=60)  # key by key: each one is a query to the stand-in worker
             page.locator("a[href*='papers/gamma2023deep/']").first.wait_for(state="attached")  # in a shadow root
+            assert box.input_value() == "DeepTok"  # a message shared with the worker emptied the box once
         else:
             search = page.locator("input.md-search__input")  # searches
             search.click()

@@ -2,8 +2,11 @@
  * The offline copy of the site (opened from file://) cannot start web workers: browsers refuse a
  * worker script from a file URL, and the theme runs its search in a worker. This stand-in for
  * window.Worker runs the worker script in a hidden, same-origin iframe instead, and passes messages
- * both ways as the real thing would. Our own implementation; only the offline build loads it (its
- * name tells the offline plugin that a worker shim is present, so the plugin adds none from a CDN).
+ * both ways as the real thing would: each message is a structured clone made in the receiver's
+ * window, never the sender's object (Zensical's search keeps its query state in the object it
+ * posts, and a shared object emptied the search box after every keystroke). Our own
+ * implementation; only the offline build loads it (its name tells the offline plugin that a worker
+ * shim is present, so the plugin adds none from a CDN).
  */
 (function () {
   "use strict";
@@ -22,14 +25,15 @@
     this.onerror = null;
 
     function toPage(data) {
+      var copy = window.structuredClone(data);
       window.setTimeout(function () {
-        var event = { data: data, target: worker };
+        var event = { data: copy, target: worker };
         if (typeof worker.onmessage === "function") worker.onmessage(event);
         listeners.slice().forEach(function (fn) { fn.call(worker, event); });
       }, 0);
     }
-    function toWorker(data) {
-      scope.dispatchEvent(new scope.MessageEvent("message", { data: data }));
+    function toWorker(copy) {
+      scope.dispatchEvent(new scope.MessageEvent("message", { data: copy }));
     }
     scope.postMessage = toPage;
     scope.importScripts = function () {
@@ -47,8 +51,9 @@
     (scope.document.head || scope.document.documentElement).appendChild(script);
 
     this.postMessage = function (data) {
-      if (ready) window.setTimeout(function () { toWorker(data); }, 0);
-      else inbox.push(data);
+      var copy = scope.structuredClone(data);  // cloned now, as a worker does: later changes stay here
+      if (ready) window.setTimeout(function () { toWorker(copy); }, 0);
+      else inbox.push(copy);
     };
     this.addEventListener = function (type, fn) { if (type === "message") listeners.push(fn); };
     this.removeEventListener = function (type, fn) {
