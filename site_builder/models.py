@@ -9,6 +9,7 @@ live in :mod:`site_builder.lint`.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections.abc import Iterator
 from typing import Annotated, Literal
 from urllib.parse import urlparse
@@ -29,12 +30,27 @@ def max_year() -> int:
     return _dt.date.today().year + 1
 
 
-def _check_https(url: str) -> str:
+# The usual shape, https://host/path with no space anywhere: host and path without urlparse (three
+# urlparse calls per code link were a tenth of validating 10,000 papers). Anything else takes the
+# slow path, which gives the message.
+_PLAIN_HTTPS = re.compile(r"https://([^/?#\s]+)([^?#\s]*)\S*")
+
+
+def _https_parts(url: str) -> tuple[str, str]:
+    """(host, path) of an https URL, or ValueError saying what is wrong with it."""
+    plain = _PLAIN_HTTPS.fullmatch(url)
+    if plain is not None:
+        return plain[1], plain[2]
     parsed = urlparse(url)
     if parsed.scheme != "https" or not parsed.netloc:
         raise ValueError(f"must be an https:// URL, got {url!r}")
     if any(ch.isspace() for ch in url):
         raise ValueError("a URL cannot contain spaces")
+    return parsed.netloc, parsed.path
+
+
+def _check_https(url: str) -> str:
+    _https_parts(url)
     return url
 
 
@@ -61,11 +77,11 @@ class CodeLink(_Strict):
     @field_validator("url")
     @classmethod
     def _code_url(cls, url: str) -> str:
-        _check_https(url)
-        host = urlparse(url).netloc.lower()
+        host, path = _https_parts(url)
+        host = host.lower()
         if host == "arxiv.org" or host.endswith(".arxiv.org"):
             raise ValueError("points to arXiv: a code link must lead to code (put the id in `arxiv`)")
-        if urlparse(url).path.lower().endswith(".pdf"):
+        if path.lower().endswith(".pdf"):
             raise ValueError("points to a PDF: a code link must lead to code")
         return url
 
