@@ -160,9 +160,11 @@ def test_short_name_is_shown_only_when_the_title_lacks_it():
 
 
 def test_related_papers_rank_what_papers_share_and_say_why(tmp_path):
+    serials = iter(range(10001, 10100))  # distinct arXiv ids (a salted hash() of the id collided once)
+
     def paper(pid, title, **extra):
         return {"id": pid, "title": title, "authors": extra.pop("authors", [f"Author {pid}"]), "year": 2023,
-                "venue": "CVPR", "arxiv": f"2301.{abs(hash(pid)) % 90000 + 10000}", "method": ["vpt-learnable"],
+                "venue": "CVPR", "arxiv": f"2301.{next(serials)}", "method": ["vpt-learnable"],
                 "modality": ["visual"], "tasks": ["classification"], "summary": extra.pop("summary", "Tokens."), **extra}
 
     papers = [
