@@ -145,9 +145,12 @@ def check_result_papers(ctx: LintContext) -> None:
         if other.short_name:
             by_name.setdefault(_spelling(other.short_name), []).append(other.id)
     for paper, doc, _ in ctx.papers:
+        own = _spelling(paper.short_name) if paper.short_name else None
         for i, result in enumerate(paper.results):
+            if result.paper is not None or _spelling(result.method) == own:
+                continue  # credited already, or the entry's own method (two papers may share a short name)
             owners = [o for o in by_name.get(_spelling(result.method), []) if o != paper.id]
-            if result.paper is None and len(owners) == 1:
+            if len(owners) == 1:
                 ctx.report(doc, ("results", i, "paper"), f"{result.method!r} is the method of {owners[0]}: add "
                            f"paper: {owners[0]} so leaderboards credit and link it", warning=True)
 

@@ -254,3 +254,14 @@ def test_a_baseline_named_like_another_entry_suggests_its_paper(tmp_path: Path) 
     assert [p for p in problems if p.severity == "error"] == []
     (warning,) = [str(p) for p in problems if p.severity == "warning" and p.path.startswith("papers/")]
     assert "beta2023tok.yaml" in warning and "add paper: alpha2022tok" in warning
+
+
+def test_an_entry_sharing_its_short_name_with_another_keeps_its_own_rows(tmp_path: Path) -> None:
+    root = make_repo(tmp_path)
+    row = {"benchmark": "cifar10", "value": 90.0, "backbone": "vit-b16", "pretraining": "in21k-supervised",
+           "source": "Table 1"}
+    write_paper(root, paper_data("alpha2022tap", short_name="TAP"))
+    write_paper(root, paper_data("beta2025tap", short_name="TAP", results=[{**row, "method": "TAP"}]))
+    write_paper(root, paper_data("gamma2025other", short_name="Other", results=[{**row, "method": "TAP"}]))
+    warnings = [str(p) for p in problems_in(root) if p.severity == "warning" and p.path.startswith("papers/")]
+    assert warnings == []  # beta's row is its own; gamma's 'TAP' has two owners, so no guess is made
