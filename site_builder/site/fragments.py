@@ -28,11 +28,13 @@ def shows_short_name(short_name: str | None, title: str) -> bool:
     (True, False)
     >>> shows_short_name("PromptDet (LiDAR prompts)", "PromptDet: A Lightweight 3D Object Detection")
     False
+    >>> shows_short_name("PASS", "(PASS) Visual Prompt Locates Good Structure Sparsity")
+    False
     """
     if not short_name:
         return False
     name = re.sub(r"\s*\([^)]*\)\s*$", "", short_name) or short_name  # "PromptDet (LiDAR prompts)"
-    return not re.match(re.escape(name) + r"(?![A-Za-z0-9])", title, re.IGNORECASE)
+    return not re.match(r"[(\[]?" + re.escape(name) + r"(?![A-Za-z0-9])", title, re.IGNORECASE)
 
 
 def display_title(paper: Paper) -> str:

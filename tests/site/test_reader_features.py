@@ -157,6 +157,8 @@ def test_short_name_is_shown_only_when_the_title_lacks_it():
     assert display_title(Paper(**base)) == "AlphaVP: Visual Prompting for Frozen Models"
     same = Paper(**{**base, "short_name": "ShapeLLM", "title": "ShapeLLM: Universal 3D Object Understanding"})
     assert display_title(same) == "ShapeLLM: Universal 3D Object Understanding"
+    bracketed = Paper(**{**base, "short_name": "PASS", "title": "(PASS) Visual Prompt Locates Good Structure"})
+    assert display_title(bracketed) == "(PASS) Visual Prompt Locates Good Structure"
 
 
 def test_related_papers_rank_what_papers_share_and_say_why(tmp_path):
