@@ -19,7 +19,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 
 from .identity import comparable_title
-from .sources import ContributeError
+from .sources import read_user_file
 
 ARXIV_LINK = re.compile(r"arxiv\.org/(?:abs|pdf|html)/(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?",
                         re.IGNORECASE)
@@ -314,11 +314,6 @@ def parse_list(text: str, *, html: bool, path: str = "") -> AwesomeList:
 
 def read_list(path: Path) -> AwesomeList:
     """A list file on disk; ``.html`` / ``.htm`` is read as HTML, anything else as Markdown."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ContributeError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ContributeError(f"{path} is not UTF-8 text: save it as UTF-8 and try again") from None
+    text = read_user_file(path)
     html = path.suffix.lower() in (".html", ".htm") or text.lstrip()[:15].lower().startswith(("<!doctype", "<html"))
     return parse_list(text, html=html, path=str(path))

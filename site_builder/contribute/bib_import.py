@@ -26,7 +26,7 @@ from .files import create_file
 from .identity import make_paper_id
 from .repository import Repository, load_taxonomy
 from .scaffold import Draft, render_draft
-from .sources import ContributeError
+from .sources import ContributeError, read_user_file
 from .venues import guess_venue
 
 
@@ -153,12 +153,7 @@ def parse_bib(text: str) -> Any:
 
 
 def import_bib(root: Path, bib_path: Path, *, dry_run: bool = False) -> list[BibOutcome]:
-    try:
-        text = bib_path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ContributeError(f"cannot read {bib_path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ContributeError(f"{bib_path} is not UTF-8: save it as UTF-8 and try again") from None
+    text = read_user_file(bib_path)
     taxonomy = load_taxonomy(root)
     repo = Repository.scan(root)
     library = parse_bib(text)

@@ -38,7 +38,7 @@ from .arxiv import normalise_arxiv_id
 from .awesome_list import AwesomeList, ListEntry
 from .identity import TITLE_THRESHOLD, comparable_title
 from .repository import PaperFile, Repository
-from .sources import ContributeError
+from .sources import ContributeError, read_user_file
 
 AGREEMENT_THRESHOLD = 0.8  # a row's title against the paper holding its id: renamed versions still agree
 LONG_TITLE_WORDS = 4
@@ -212,12 +212,7 @@ def _exclusion(number: int, key: str, reason: str) -> Exclusion:
 
 def read_exclusions(path: Path) -> list[Exclusion]:
     """One arXiv id or title per line, optionally a tab and the reason; ``#`` starts a comment line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ContributeError(f"cannot read the exclude file {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise ContributeError(f"{path} is not UTF-8 text: save it as UTF-8 and try again") from None
+    text = read_user_file(path, "the exclude file")
     out = []
     for number, raw in enumerate(text.splitlines(), 1):
         if not raw.strip() or raw.lstrip().startswith("#"):

@@ -4,10 +4,22 @@ one shape for arXiv and Crossref) and the errors they report as one clear messag
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 class ContributeError(Exception):
     """A failure the user can act on; ``str(error)`` is the whole message."""
+
+
+def read_user_file(path: Path, what: str = "") -> str:
+    """A file the user named, as UTF-8 text; a :class:`ContributeError` saying why it cannot be read.
+    ``what`` names it in the message ("the exclude file")."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ContributeError(f"cannot read {what + ' ' if what else ''}{path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ContributeError(f"{path} is not UTF-8 text: save it as UTF-8 and try again") from None
 
 
 class FetchError(ContributeError):

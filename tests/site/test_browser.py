@@ -67,9 +67,9 @@ def chromium() -> Iterator[object]:
 
 
 @contextlib.contextmanager
-def chromium_page(browser, base: str) -> Iterator[tuple[object, Watch]]:
-    """A fresh watched page, with clipboard access granted for ``base``."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def chromium_page(browser, base: str, viewport: dict[str, int] | None = None) -> Iterator[tuple[object, Watch]]:
+    """A fresh watched page (desktop-sized unless ``viewport``), with clipboard access granted for ``base``."""
+    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base.rstrip("/"))
     page = context.new_page()
     page.set_default_timeout(15_000)

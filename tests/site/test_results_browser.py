@@ -5,8 +5,10 @@ Playwright."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
-from test_browser import Watch, chromium, pytestmark, serve  # noqa: F401 - the shared fixture and skip marks
+from test_browser import chromium, chromium_page, pytestmark, serve  # noqa: F401 - the shared fixture and skip marks
 
 PHONE = {"width": 390, "height": 844}
 PAGE = "papers/gamma2023deep/"
@@ -18,15 +20,13 @@ def base(mkdocs_site):
         yield url
 
 
+@contextlib.contextmanager
 def open_page(browser, url: str, viewport: dict[str, int]):
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    watch = Watch()
-    watch.attach(page)
-    page.goto(url)
-    page.locator("table.pa-paper-results").first.wait_for(state="visible")
-    return context, page, watch
+    """The watched page at ``url``, once its results table shows; closed afterwards."""
+    with chromium_page(browser, url, viewport) as (page, watch):
+        page.goto(url)
+        page.locator("table.pa-paper-results").first.wait_for(state="visible")
+        yield page, watch
 
 
 def value_cells(page) -> list[float]:
@@ -36,8 +36,7 @@ def value_cells(page) -> list[float]:
 
 @pytest.mark.parametrize("viewport", [PHONE, {"width": 1280, "height": 900}], ids=["phone", "desktop"])
 def test_results_table_sorts_by_value(chromium, base, viewport):  # noqa: F811 - the imported fixture
-    context, page, watch = open_page(chromium, base + PAGE, viewport)
-    try:
+    with open_page(chromium, base + PAGE, viewport) as (page, watch):
         before = value_cells(page)
         assert len(before) == 5
         header = page.locator("table.pa-paper-results >> nth=0").locator("th", has_text="Value")
@@ -49,13 +48,10 @@ def test_results_table_sorts_by_value(chromium, base, viewport):  # noqa: F811 -
         header.press("Enter")  # the keyboard sorts too
         assert value_cells(page) == sorted(before)
         watch.assert_clean()
-    finally:
-        context.close()
 
 
 def test_results_table_fits_a_phone_without_scrolling_sideways(chromium, base):  # noqa: F811
-    context, page, watch = open_page(chromium, base + PAGE, PHONE)
-    try:
+    with open_page(chromium, base + PAGE, PHONE) as (page, watch):
         table = page.locator("table.pa-paper-results").first
         # nothing on the page is wider than the screen, and the table does not scroll inside itself
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -69,13 +65,10 @@ def test_results_table_fits_a_phone_without_scrolling_sideways(chromium, base): 
         line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('table.pa-paper-results td')).lineHeight)")
         assert max(heights) <= 10 * line, (heights, line)
         watch.assert_clean()
-    finally:
-        context.close()
 
 
 def test_shortened_source_shows_whole_text_on_focus(chromium, base):  # noqa: F811
-    context, page, watch = open_page(chromium, base + PAGE, PHONE)
-    try:
+    with open_page(chromium, base + PAGE, PHONE) as (page, watch):
         source = page.locator("table.pa-paper-results .pa-src").first
         full = source.locator(".pa-src-full")
         assert full.bounding_box()["width"] <= 1  # hidden (but read by screen readers) until asked for
@@ -83,5 +76,3 @@ def test_shortened_source_shows_whole_text_on_focus(chromium, base):  # noqa: F8
         assert full.bounding_box()["width"] > 50
         assert "three seeds averaged" in full.inner_text()
         watch.assert_clean()
-    finally:
-        context.close()
